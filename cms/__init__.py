@@ -1,0 +1,1 @@
+"""cms: a headless content service with a GraphQL API."""

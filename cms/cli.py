@@ -1,0 +1,182 @@
+"""The ``cms`` command line: database migrations and fixtures (load, dump, generate)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cms import db
+from cms.fixtures.apply import LoadSummary
+from cms.fixtures.bundled import bundled_fixtures
+from cms.fixtures.records import FixtureError
+from cms.fixtures.service import dump as dump_fixtures
+from cms.fixtures.service import load_files, read_files
+from cms.models import ArticleStatus
+from cms.settings import Settings, load_settings
+from cms.timeutil import parse_datetime
+
+app = typer.Typer(
+    help="cms: a headless content service with a GraphQL API.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+fixtures_app = typer.Typer(help="Load, dump and generate content fixtures.", no_args_is_help=True)
+app.add_typer(fixtures_app, name="fixtures")
+
+err = Console(stderr=True)
+
+#: Loads of at least this many articles show a progress bar.
+PROGRESS_THRESHOLD = 200
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="CMS_DATABASE_URL",
+        help="Tortoise database URL (default: sqlite://cms.sqlite3).",
+        show_default=False,
+    ),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    settings = load_settings()
+    if database_url:
+        settings = Settings(**{**settings.__dict__, "database_url": database_url})
+    return settings
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Create or upgrade the database schema by applying pending migrations."""
+    settings = _settings(database_url)
+    applied = asyncio.run(db.migrate(settings))
+    for name in applied:
+        typer.echo(f"applied {name}")
+    typer.echo(f"database is up to date ({len(applied)} migration(s) applied)")
+
+
+def _parse_when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--published-at") from None
+
+
+async def _load(settings: Settings, paths: list[Path], status: ArticleStatus | None,
+                published_at: datetime | None) -> LoadSummary:
+    batch_size = len(read_files(paths, status=status, published_at=published_at).articles)
+    async with db.database(settings):
+        if batch_size < PROGRESS_THRESHOLD:
+            return await load_files(paths, status=status, published_at=published_at)
+        with Progress(
+            TextColumn("loading articles"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task("load", total=batch_size)
+            return await load_files(
+                paths,
+                status=status,
+                published_at=published_at,
+                progress=lambda n: bar.advance(task, n),
+            )
+
+
+@fixtures_app.command("load")
+def load(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="JSON fixtures or plain-text articles (default: the bundled ones)."),
+    ] = None,
+    status: Annotated[
+        ArticleStatus | None,
+        typer.Option(help="Status for plain-text articles (default PUBLISHED)."),
+    ] = None,
+    published_at: Annotated[
+        str | None,
+        typer.Option(
+            "--published-at",
+            help="Publication time for plain-text articles, ISO-8601 with an offset "
+            "(default: the time of their first load, kept on later loads).",
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Load fixtures, all or nothing: upsert by slug, so loading twice changes nothing."""
+    settings = _settings(database_url)
+    files = list(paths) if paths else bundled_fixtures()
+    when = _parse_when(published_at)
+    try:
+        summary = asyncio.run(_load(settings, files, status, when))
+    except FixtureError as exc:
+        err.print("[bold red]error:[/] nothing was loaded:", highlight=False)
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    for kind in ("articles", "tags", "contributors"):
+        counts = getattr(summary, kind)
+        typer.echo(
+            f"{kind}: {counts.created} created, {counts.updated} updated, "
+            f"{counts.unchanged} unchanged"
+        )
+
+
+async def _dump(settings: Settings) -> dict[str, object]:
+    async with db.database(settings):
+        return await dump_fixtures()
+
+
+def _write_json(document: object, output: Path | None) -> None:
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@fixtures_app.command("dump")
+def dump(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write everything stored as a JSON fixture that `cms fixtures load` takes back unchanged."""
+    _write_json(asyncio.run(_dump(_settings(database_url))), output)
+
+
+@fixtures_app.command("generate")
+def generate(
+    articles: Annotated[int, typer.Option(min=0, help="How many articles.")] = 100,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same file.")] = 1,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(help="Reference time for publish dates (default: today 00:00 UTC)."),
+    ] = None,
+) -> None:
+    """Generate deterministic, realistic synthetic content as a JSON fixture."""
+    from cms.generate import generate as make
+
+    reference = None
+    if now is not None:
+        try:
+            reference = parse_datetime(now)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--now") from None
+    _write_json(make(articles, seed, reference), output)

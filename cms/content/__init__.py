@@ -1,0 +1,1 @@
+"""Content rules: slugs, image credits and Markdown rendering, independent of any web code."""

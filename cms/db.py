@@ -1,0 +1,62 @@
+"""The database lifecycle: Tortoise configuration, migrations, and opening/closing connections."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate as migrate_api
+
+from cms.settings import Settings, get_settings
+
+#: The Tortoise app label of every cms model.
+APP_LABEL = "cms"
+
+
+def tortoise_config(settings: Settings | None = None) -> dict[str, Any]:
+    """The Tortoise configuration for ``settings`` (the process settings by default)."""
+    settings = settings or get_settings()
+    url = settings.database_url
+    if url.startswith("sqlite://") and "busy_timeout" not in url:
+        sep = "&" if "?" in url else "?"
+        url = f"{url}{sep}busy_timeout={settings.sqlite_busy_timeout_ms}"
+    return {
+        "connections": {"default": url},
+        "apps": {
+            APP_LABEL: {
+                "models": ["cms.models"],
+                "migrations": "cms.migrations",
+                "default_connection": "default",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def migrate(settings: Settings | None = None) -> list[str]:
+    """Apply every pending migration; return the names of those applied."""
+    applied: list[str] = []
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_done":
+            applied.append(f"{app_label}.{name}")
+
+    config = tortoise_config(settings)
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        await migrate_api(config=config, progress=progress)
+    return applied
+
+
+@asynccontextmanager
+async def database(settings: Settings | None = None) -> AsyncIterator[TortoiseContext]:
+    """Open the database for the duration of the block; close it on the way out."""
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=tortoise_config(settings))
+        try:
+            yield ctx
+        finally:
+            await ctx.close_connections()

@@ -1,0 +1,166 @@
+"""The content model: articles, their image credits and tags, and the people credited.
+
+Ordered relations (an article's tags, a credit's contributors, an article's credits) carry an
+explicit ``position`` so that the order an editor gave survives every database.
+Timestamps are set by the domain code, never by the ORM: a fixture load keeps the
+``created_at``/``updated_at``/``version`` it was given, so a dump loads back unchanged.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from cms.timeutil import utcnow
+
+#: Longest title, slug and name the model stores (validation limits live in the domain code).
+TITLE_MAX_LENGTH = 300
+SLUG_MAX_LENGTH = 200
+NAME_MAX_LENGTH = 200
+
+
+class ArticleStatus(StrEnum):
+    DRAFT = "DRAFT"
+    PUBLISHED = "PUBLISHED"
+    ARCHIVED = "ARCHIVED"
+
+
+class TagKind(StrEnum):
+    TOPIC = "TOPIC"
+    PERSON = "PERSON"
+    PLACE = "PLACE"
+    ORGANIZATION = "ORGANIZATION"
+
+
+class Article(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=SLUG_MAX_LENGTH, unique=True)
+    title = fields.CharField(max_length=TITLE_MAX_LENGTH)
+    summary = fields.TextField(null=True)
+    #: Markdown, stored exactly as given.
+    body = fields.TextField()
+    status = fields.CharEnumField(ArticleStatus, max_length=16, default=ArticleStatus.DRAFT)
+    published_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(default=utcnow)
+    updated_at = fields.DatetimeField(default=utcnow)
+    #: Starts at 1 and grows by one on every change.
+    version = fields.IntField(default=1)
+
+    tag_links: fields.ReverseRelation[ArticleTag]
+    image_credits: fields.ReverseRelation[ImageCredit]
+
+    class Meta:
+        table = "article"
+        indexes = (
+            Index(fields=("published_at", "id"), name="article_published_at_id_idx"),
+            Index(fields=("status", "published_at", "id"), name="article_status_published_idx"),
+            Index(fields=("updated_at", "id"), name="article_updated_at_id_idx"),
+        )
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Tag(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=SLUG_MAX_LENGTH, unique=True)
+    name = fields.CharField(max_length=NAME_MAX_LENGTH)
+    kind = fields.CharEnumField(TagKind, max_length=16, default=TagKind.TOPIC)
+    description = fields.TextField(null=True)
+
+    article_links: fields.ReverseRelation[ArticleTag]
+
+    class Meta:
+        table = "tag"
+        indexes = (
+            Index(fields=("name", "id"), name="tag_name_id_idx"),
+            Index(fields=("kind", "name", "id"), name="tag_kind_name_id_idx"),
+        )
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ArticleTag(Model):
+    """An article carries a tag, at a position in the article's tag list."""
+
+    id = fields.IntField(primary_key=True)
+    article: fields.ForeignKeyRelation[Article] = fields.ForeignKeyField(
+        "cms.Article", related_name="tag_links", on_delete=fields.CASCADE, db_index=True
+    )
+    tag: fields.ForeignKeyRelation[Tag] = fields.ForeignKeyField(
+        "cms.Tag", related_name="article_links", on_delete=fields.CASCADE, db_index=True
+    )
+    position = fields.IntField()
+
+    article_id: int
+    tag_id: int
+
+    class Meta:
+        table = "article_tag"
+        unique_together = (("article", "tag"), ("article", "position"))
+        indexes = (Index(fields=("tag_id", "article_id"), name="article_tag_tag_article_idx"),)
+
+
+class Contributor(Model):
+    """A person credited for images."""
+
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=SLUG_MAX_LENGTH, unique=True)
+    name = fields.CharField(max_length=NAME_MAX_LENGTH)
+
+    credit_links: fields.ReverseRelation[CreditContributor]
+
+    class Meta:
+        table = "contributor"
+        indexes = (Index(fields=("name", "id"), name="contributor_name_id_idx"),)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ImageCredit(Model):
+    """The credit for an image shown with an article, as printed and as parsed."""
+
+    id = fields.IntField(primary_key=True)
+    article: fields.ForeignKeyRelation[Article] = fields.ForeignKeyField(
+        "cms.Article", related_name="image_credits", on_delete=fields.CASCADE, db_index=True
+    )
+    position = fields.IntField()
+    #: The credit line as printed, e.g. "CGTN’s Reporter You Yang, Cai Jingxuan".
+    text = fields.TextField()
+    organization = fields.CharField(max_length=NAME_MAX_LENGTH, null=True)
+    role = fields.CharField(max_length=NAME_MAX_LENGTH, null=True)
+    image_url = fields.TextField(null=True)
+    caption = fields.TextField(null=True)
+    alt_text = fields.TextField(null=True)
+
+    article_id: int
+    contributor_links: fields.ReverseRelation[CreditContributor]
+
+    class Meta:
+        table = "image_credit"
+        unique_together = (("article", "position"),)
+
+
+class CreditContributor(Model):
+    """A contributor named on an image credit, at a position in the credit's list."""
+
+    id = fields.IntField(primary_key=True)
+    credit: fields.ForeignKeyRelation[ImageCredit] = fields.ForeignKeyField(
+        "cms.ImageCredit", related_name="contributor_links", on_delete=fields.CASCADE, db_index=True
+    )
+    contributor: fields.ForeignKeyRelation[Contributor] = fields.ForeignKeyField(
+        "cms.Contributor", related_name="credit_links", on_delete=fields.CASCADE, db_index=True
+    )
+    position = fields.IntField()
+
+    credit_id: int
+    contributor_id: int
+
+    class Meta:
+        table = "credit_contributor"
+        unique_together = (("credit", "contributor"), ("credit", "position"))

@@ -1,0 +1,53 @@
+"""Configuration, read once from environment variables with documented defaults.
+
+Every setting the service reads lives here; nothing else looks at ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+#: Default database: an SQLite file in the working directory.
+DEFAULT_DATABASE_URL = "sqlite://cms.sqlite3"
+
+
+def _env_str(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration. Build it with :func:`load_settings`."""
+
+    #: Tortoise database URL (``CMS_DATABASE_URL``): ``sqlite://path`` or
+    #: ``postgres://user:password@host:port/name``.
+    database_url: str = DEFAULT_DATABASE_URL
+    #: Busy timeout in milliseconds for SQLite (``CMS_SQLITE_BUSY_TIMEOUT_MS``).
+    sqlite_busy_timeout_ms: int = 5000
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (call again to see changes)."""
+    return Settings(
+        database_url=_env_str("CMS_DATABASE_URL", DEFAULT_DATABASE_URL),
+        sqlite_busy_timeout_ms=_env_int("CMS_SQLITE_BUSY_TIMEOUT_MS", 5000),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return load_settings()

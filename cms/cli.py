@@ -31,7 +31,7 @@ app = typer.Typer(
 fixtures_app = typer.Typer(help="Load, dump and generate content fixtures.", no_args_is_help=True)
 app.add_typer(fixtures_app, name="fixtures")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 #: Loads of at least this many articles show a progress bar.
 PROGRESS_THRESHOLD = 200
@@ -73,10 +73,15 @@ def _parse_when(value: str | None) -> datetime | None:
         raise typer.BadParameter(str(exc), param_hint="--published-at") from None
 
 
-async def _load(settings: Settings, paths: list[Path], status: ArticleStatus | None,
-                published_at: datetime | None) -> LoadSummary:
+async def _load(
+    settings: Settings,
+    paths: list[Path],
+    status: ArticleStatus | None,
+    published_at: datetime | None,
+) -> LoadSummary:
     batch_size = len(read_files(paths, status=status, published_at=published_at).articles)
     async with db.database(settings):
+        await db.require_migrated()
         if batch_size < PROGRESS_THRESHOLD:
             return await load_files(paths, status=status, published_at=published_at)
         with Progress(
@@ -121,6 +126,9 @@ def load(
     when = _parse_when(published_at)
     try:
         summary = asyncio.run(_load(settings, files, status, when))
+    except db.NotMigratedError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
     except FixtureError as exc:
         err.print("[bold red]error:[/] nothing was loaded:", highlight=False)
         for problem in exc.problems:
@@ -136,6 +144,7 @@ def load(
 
 async def _dump(settings: Settings) -> dict[str, object]:
     async with db.database(settings):
+        await db.require_migrated()
         return await dump_fixtures()
 
 
@@ -155,7 +164,12 @@ def dump(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Write everything stored as a JSON fixture that `cms fixtures load` takes back unchanged."""
-    _write_json(asyncio.run(_dump(_settings(database_url))), output)
+    try:
+        document = asyncio.run(_dump(_settings(database_url)))
+    except db.NotMigratedError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    _write_json(document, output)
 
 
 @fixtures_app.command("generate")

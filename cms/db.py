@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
+from tortoise.migrations.executor import MigrationExecutor
 
 from cms.settings import Settings, get_settings
 
@@ -49,6 +51,26 @@ async def migrate(settings: Settings | None = None) -> list[str]:
         await ctx.init(config=config)
         await migrate_api(config=config, progress=progress)
     return applied
+
+
+class NotMigratedError(RuntimeError):
+    """The database lacks migrations this version of cms needs."""
+
+
+async def pending_migrations() -> list[str]:
+    """Migrations not yet applied to the open database (run inside :func:`database`)."""
+    apps = tortoise_config()["apps"]
+    executor = MigrationExecutor(get_connection("default"), apps)
+    steps = await executor.plan()
+    return [f"{s.migration.app_label}.{s.migration.name}" for s in steps if not s.backward]
+
+
+async def require_migrated() -> None:
+    """Raise :class:`NotMigratedError` naming what is missing, with the command that fixes it."""
+    if pending := await pending_migrations():
+        raise NotMigratedError(
+            f"the database is not migrated (pending: {', '.join(pending)}); run `cms migrate`"
+        )
 
 
 @asynccontextmanager

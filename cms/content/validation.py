@@ -162,11 +162,9 @@ def validate_article(data: Mapping[str, Any], *, partial: bool = False) -> list[
         if not isinstance(credits, Sequence) or isinstance(credits, str):
             check.fail("imageCredits", "must be a list of image credits")
         else:
-            if len(credits) > limits.MAX_CREDITS_PER_ARTICLE:
-                check.fail(
-                    "imageCredits",
-                    f"must hold at most {limits.MAX_CREDITS_PER_ARTICLE} items (got {len(credits)})",
-                )
+            most = limits.MAX_CREDITS_PER_ARTICLE
+            if len(credits) > most:
+                check.fail("imageCredits", f"must hold at most {most} items (got {len(credits)})")
             for index, credit in enumerate(credits):
                 check.errors.extend(validate_credit(credit, f"imageCredits.{index}."))
     return check.errors

@@ -6,7 +6,7 @@ import pytest
 
 from cms.content.credits import ParsedCredit, is_credit_line, parse_credit, strip_label
 
-_ = None  # reads as "no value" in the tables below
+_: None = None  # reads as "no value" in the tables below
 
 PARSED: list[tuple[str, str | None, str | None, tuple[str, ...]]] = [
     # credit line, organization, role, contributors

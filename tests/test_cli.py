@@ -1,0 +1,137 @@
+"""The ``cms`` command line, driven as a user would (through typer's runner)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cms.cli import app
+from tests.conftest import SEED_JSON, SEED_SLUG, SEED_TEXT
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite://{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("CMS_DATABASE_URL", url)
+    return url
+
+
+def article_rows(url: str) -> list[tuple[str, str, int]]:
+    with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
+        return conn.execute("SELECT slug, status, version FROM article ORDER BY id").fetchall()
+
+
+def test_help_lists_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0, result.output
+    assert "migrate" in result.output and "fixtures" in result.output
+    result = runner.invoke(app, ["fixtures", "--help"])
+    assert result.exit_code == 0, result.output
+    for command in ("load", "dump", "generate"):
+        assert command in result.output
+        sub = runner.invoke(app, ["fixtures", command, "--help"])
+        assert sub.exit_code == 0, sub.output
+
+
+def test_migrate_load_dump(db_url: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "cms.0001_initial" in result.output
+
+    result = runner.invoke(app, ["fixtures", "load"])
+    assert result.exit_code == 0, result.output
+    assert "articles: 1 created, 0 updated, 0 unchanged" in result.output
+    assert "tags: 14 created" in result.output
+
+    result = runner.invoke(app, ["fixtures", "load"])
+    assert result.exit_code == 0, result.output
+    assert "articles: 0 created, 0 updated, 1 unchanged" in result.output
+    assert article_rows(db_url) == [(SEED_SLUG, "PUBLISHED", 1)]
+
+    out = tmp_path / "dump.json"
+    result = runner.invoke(app, ["fixtures", "dump", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text(encoding="utf-8")) == json.loads(
+        SEED_JSON.read_text(encoding="utf-8")
+    )
+    result = runner.invoke(app, ["fixtures", "dump"])
+    assert json.loads(result.stdout)["articles"][0]["slug"] == SEED_SLUG
+
+
+def test_database_url_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CMS_DATABASE_URL", raising=False)
+    url = f"sqlite://{tmp_path / 'opt.sqlite3'}"
+    for args in (["migrate"], ["fixtures", "load"]):
+        result = runner.invoke(app, [*args, "--database-url", url])
+        assert result.exit_code == 0, result.output
+    assert article_rows(url) == [(SEED_SLUG, "PUBLISHED", 1)]
+
+
+def test_bad_fixture_exits_nonzero_names_the_problem_and_writes_nothing(
+    db_url: str, tmp_path: Path
+) -> None:
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "articles": [
+                    {"title": "Fine", "body": "ok"},
+                    {"title": "When?", "body": "x", "publishedAt": "2024-06-27 10:00"},
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["fixtures", "load", str(SEED_JSON), str(bad)])
+    assert result.exit_code == 1, result.output
+    assert "nothing was loaded" in result.output
+    assert str(bad) in result.output
+    assert "articles[1]" in result.output and "publishedAt" in result.output
+    assert article_rows(db_url) == []
+
+
+def test_plain_text_with_status_and_published_at(db_url: str) -> None:
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    result = runner.invoke(app, ["fixtures", "load", str(SEED_TEXT), "--status", "DRAFT"])
+    assert result.exit_code == 0, result.output
+    assert article_rows(db_url) == [(SEED_SLUG, "DRAFT", 1)]
+    result = runner.invoke(
+        app, ["fixtures", "load", str(SEED_TEXT), "--published-at", "2024-06-27T08:00:00+08:00"]
+    )
+    assert result.exit_code == 0, result.output
+    assert article_rows(db_url) == [(SEED_SLUG, "PUBLISHED", 2)]
+    result = runner.invoke(
+        app, ["fixtures", "load", str(SEED_TEXT), "--published-at", "2024-06-27T08:00:00"]
+    )
+    assert result.exit_code == 2
+    assert "offset" in result.output
+
+
+def test_generate_is_deterministic_and_loads(db_url: str, tmp_path: Path) -> None:
+    outputs = []
+    for name in ("a.json", "b.json"):
+        path = tmp_path / name
+        args = ["fixtures", "generate", "--articles", "40", "--seed", "5", "--output", str(path)]
+        result = runner.invoke(app, [*args, "--now", "2026-01-01T00:00:00Z"])
+        assert result.exit_code == 0, result.output
+        outputs.append(path.read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1]
+    assert len(json.loads(outputs[0])["articles"]) == 40
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    result = runner.invoke(app, ["fixtures", "load", str(tmp_path / "a.json")])
+    assert result.exit_code == 0, result.output
+    assert "articles: 40 created" in result.output
+    assert len(article_rows(db_url)) == 40
+
+
+def test_load_into_an_unmigrated_database_says_to_migrate(db_url: str) -> None:
+    result = runner.invoke(app, ["fixtures", "load"])
+    assert result.exit_code == 1
+    assert "cms migrate" in result.output and "pending: cms.0001_initial" in result.output

@@ -27,6 +27,7 @@ app = typer.Typer(
     help="cms: a headless content service with a GraphQL API.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 fixtures_app = typer.Typer(help="Load, dump and generate content fixtures.", no_args_is_help=True)
 app.add_typer(fixtures_app, name="fixtures")

@@ -42,6 +42,10 @@ class Article(Model):
     summary = fields.TextField(null=True)
     #: Markdown, stored exactly as given.
     body = fields.TextField()
+    #: The body as plain text, derived on every write: what search indexes and snippets show.
+    body_text = fields.TextField(default="")
+    #: Words of ``body_text`` (derived on every write).
+    word_count = fields.IntField(default=0)
     status = fields.CharEnumField(ArticleStatus, max_length=16, default=ArticleStatus.DRAFT)
     published_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(default=utcnow)

@@ -104,7 +104,12 @@ def render_text(markdown: str) -> str:
 
 def word_count(markdown: str) -> int:
     """Count the words of the plain text; tokens without a letter or digit don't count."""
-    return sum(1 for word in render_text(markdown).split() if any(char.isalnum() for char in word))
+    return count_words(render_text(markdown))
+
+
+def count_words(text: str) -> int:
+    """Words of already plain ``text`` (see :func:`word_count`)."""
+    return sum(1 for word in text.split() if any(char.isalnum() for char in word))
 
 
 def reading_time_minutes(words: int) -> int:
@@ -124,3 +129,9 @@ def _inline_text(tokens: Sequence[Token]) -> str:
         elif token.type == "image":
             parts.append(_inline_text(token.children or []))
     return "".join(parts)
+
+
+def derived_columns(body: str) -> dict[str, object]:
+    """The article columns derived from its Markdown body, set on every write."""
+    text = render_text(body)
+    return {"body": body, "body_text": text, "word_count": count_words(text)}

@@ -18,6 +18,8 @@ class Migration(migrations.Migration):
                 ('title', fields.CharField(max_length=300)),
                 ('summary', fields.TextField(null=True, unique=False)),
                 ('body', fields.TextField(description='Markdown, stored exactly as given.', unique=False)),
+                ('body_text', fields.TextField(default='', description='The body as plain text, derived on every write: what search indexes and snippets show.', unique=False)),
+                ('word_count', fields.IntField(default=0, description='Words of ``body_text`` (derived on every write).')),
                 ('status', fields.CharEnumField(default=ArticleStatus.DRAFT, description='DRAFT: DRAFT\nPUBLISHED: PUBLISHED\nARCHIVED: ARCHIVED', enum_type=ArticleStatus, max_length=16)),
                 ('published_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(default=utcnow, auto_now=False, auto_now_add=False)),

@@ -31,6 +31,8 @@ app = typer.Typer(
 )
 fixtures_app = typer.Typer(help="Load, dump and generate content fixtures.", no_args_is_help=True)
 app.add_typer(fixtures_app, name="fixtures")
+schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -53,6 +55,53 @@ def _settings(database_url: str | None) -> Settings:
     if database_url:
         settings = Settings(**{**settings.__dict__, "database_url": database_url})
     return settings
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(envvar="CMS_HOST", help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="CMS_PORT", help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(envvar="CMS_WORKERS", min=1, help="Worker processes.")
+    ] = 1,
+    reload: Annotated[
+        bool, typer.Option(help="Restart when the code changes (development).")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the GraphQL API (and GraphiQL) with uvicorn."""
+    import os
+
+    import uvicorn
+
+    if database_url:
+        os.environ["CMS_DATABASE_URL"] = database_url  # worker processes read the environment
+    typer.echo(f"GraphQL API and GraphiQL: http://{host}:{port}/graphql", err=True)
+    uvicorn.run(
+        "cms.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level="info",
+    )
+
+
+@schema_app.command("export")
+def export_schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
+) -> None:
+    """Write the served schema as SDL (committed as schema/schema.graphql)."""
+    from cms.graphql.schema import sdl
+
+    text = sdl()
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
 
 
 @app.command()

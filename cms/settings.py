@@ -37,6 +37,12 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     #: Busy timeout in milliseconds for SQLite (``CMS_SQLITE_BUSY_TIMEOUT_MS``).
     sqlite_busy_timeout_ms: int = 5000
+    #: Page size of a connection when neither ``first`` nor ``last`` is given
+    #: (``CMS_DEFAULT_PAGE_SIZE``).
+    default_page_size: int = 20
+    #: Largest ``first``/``last`` a connection accepts; more is an error, never a silent cut
+    #: (``CMS_MAX_PAGE_SIZE``).
+    max_page_size: int = 100
 
 
 def load_settings() -> Settings:
@@ -44,6 +50,8 @@ def load_settings() -> Settings:
     return Settings(
         database_url=_env_str("CMS_DATABASE_URL", DEFAULT_DATABASE_URL),
         sqlite_busy_timeout_ms=_env_int("CMS_SQLITE_BUSY_TIMEOUT_MS", 5000),
+        default_page_size=_env_int("CMS_DEFAULT_PAGE_SIZE", 20),
+        max_page_size=_env_int("CMS_MAX_PAGE_SIZE", 100),
     )
 
 

@@ -1,0 +1,100 @@
+"""The ASGI application, standalone (:func:`create_app`) or mounted in a host app.
+
+Standalone::
+
+    app = create_app()            # what `cms serve` runs
+
+As a plugin in a Starlette or FastAPI host (a mounted app's own lifespan never runs, so the
+host's lifespan opens the database)::
+
+    content = ContentService()
+    app = Starlette(routes=[Mount("/content", app=content.app)], lifespan=content.lifespan)
+    # FastAPI: app = FastAPI(lifespan=content.lifespan); app.mount("/content", content.app)
+
+A host with a lifespan of its own enters ours inside it: ``async with content.lifespan(app):``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from tortoise.context import TortoiseContext
+
+from cms import db
+from cms.graphql.view import GraphQLView
+from cms.settings import Settings, get_settings
+
+
+class ContentService:
+    """The content API and the database it serves, ready to run alone or inside a host."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._tortoise: TortoiseContext | None = None
+        view = GraphQLView(self.settings)
+        self.routes = [
+            Route("/graphql", view, methods=["GET", "POST"], name="graphql"),
+            WebSocketRoute("/graphql", view, name="graphql-ws"),
+        ]
+        #: The ASGI app to mount in a host (it has no lifespan of its own).
+        self.app: ASGIApp = _WithDatabase(Starlette(routes=self.routes), self)
+
+    @asynccontextmanager
+    async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
+        """Open the database for as long as the block (or the host app) runs."""
+        async with db.database(self.settings) as tortoise:
+            self._tortoise = tortoise
+            try:
+                yield
+            finally:
+                self._tortoise = None
+
+
+class _WithDatabase:
+    """Runs every request inside the service's Tortoise context.
+
+    Tortoise 1.x keeps its state in a context variable; the lifespan sets it in the lifespan
+    task, which request tasks do not inherit. Entering the context per request gives each
+    request the connections the lifespan opened, and keeps two services in one process apart.
+    """
+
+    def __init__(self, app: ASGIApp, service: ContentService) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        tortoise = self.service._tortoise
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        if tortoise is None:
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "the content database is not open: enter "
+                            "ContentService.lifespan in the host application's lifespan"
+                        }
+                    ]
+                },
+                status_code=503,
+            )
+            await response(scope, receive, send)
+            return
+        with tortoise:
+            await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The standalone app: the service's routes with a lifespan that opens the database."""
+    service = ContentService(settings)
+    app = Starlette(routes=[], lifespan=service.lifespan)
+    app.mount("", service.app)
+    app.state.content = service
+    return app

@@ -1,0 +1,1 @@
+"""The GraphQL layer: types that resolve from rows, plain resolver functions, the schema."""

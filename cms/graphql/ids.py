@@ -1,0 +1,24 @@
+"""Relay global IDs: ``base64("Type:pk")``, encoded and decoded in this one place."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import strawberry
+
+
+def to_global_id(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())
+
+
+def from_global_id(value: str) -> tuple[str, int] | None:
+    """``(type name, pk)``, or None for anything that is not one of our ids."""
+    try:
+        raw = base64.b64decode(value.encode(), validate=True).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    type_name, sep, pk = raw.partition(":")
+    if not sep or not type_name or not pk.isdigit() or len(pk) > 18:
+        return None
+    return type_name, int(pk)

@@ -1,0 +1,279 @@
+"""Plain resolver functions: they check arguments, call the read layer and return rows.
+
+Types in :mod:`cms.graphql.types` declare the fields; the work happens here. Relations go
+through the request's DataLoaders, so a list of any length costs the same few statements.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry import Parent
+from strawberry.dataloader import DataLoader
+
+from cms.content.markdown import reading_time_minutes, render_html, render_text
+from cms.graphql.connections import Connection, Edge, connection
+from cms.graphql.context import Info
+from cms.graphql.ids import from_global_id, to_global_id
+from cms.graphql.inputs import ArticleFilter, ArticleOrder, BodyFormat, SortDirection
+from cms.models import TagKind
+from cms.read import articles, contributors, credits, listing, search, tags
+from cms.read.pages import Page, window
+from cms.read.rows import ArticleRow, ContributorRow, CreditRow, TagRow
+from cms.read.search import Hit
+
+
+def _article_ordering(order: ArticleOrder | None) -> listing.Ordering:
+    if order is None:
+        return articles.ordering()
+    return articles.ordering(order.field, order.direction is SortDirection.DESC)
+
+
+# -- Query -----------------------------------------------------------------------------------
+
+
+async def node(
+    info: Info, id: strawberry.ID
+) -> ArticleRow | TagRow | ContributorRow | CreditRow | None:
+    decoded = from_global_id(id)
+    if decoded is None:
+        return None
+    type_name, pk = decoded
+    loaders = info.context.loaders
+    by_type: dict[str, DataLoader[int, Any]] = {
+        "Article": loaders.article,
+        "Tag": loaders.tag,
+        "Contributor": loaders.contributor,
+        "ImageCredit": loaders.credit,
+    }
+    loader = by_type.get(type_name)
+    return None if loader is None else await loader.load(pk)
+
+
+async def article(info: Info, slug: str) -> ArticleRow | None:
+    return await info.context.loaders.article_by_slug.load(slug)
+
+
+async def articles_(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    offset: int | None = None,
+    filter: ArticleFilter | None = None,
+    order_by: ArticleOrder | None = None,
+) -> Connection[Any]:
+    context = info.context
+    ordering = _article_ordering(order_by)
+    page_window = window(
+        context.settings,
+        ordering.name,
+        first=first,
+        after=after,
+        last=last,
+        before=before,
+        offset=offset,
+    )
+    rows = articles.listing(context.viewer, filter.to_filter() if filter else None)
+    page = (await listing.fetch_pages(rows, ordering, page_window))[listing.TOP]
+
+    async def total() -> int:
+        return (await listing.count(rows))[listing.TOP]
+
+    return connection(page, total)
+
+
+async def tag(info: Info, slug: str) -> TagRow | None:
+    return await info.context.loaders.tag_by_slug.load(slug)
+
+
+async def tags_(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    kind: TagKind | None = None,
+) -> Connection[Any]:
+    ordering = tags.ordering()
+    page_window = window(
+        info.context.settings, ordering.name, first=first, after=after, last=last, before=before
+    )
+    rows = tags.listing(kind)
+    page = (await listing.fetch_pages(rows, ordering, page_window))[listing.TOP]
+
+    async def total() -> int:
+        return (await listing.count(rows))[listing.TOP]
+
+    return connection(page, total)
+
+
+async def contributor(info: Info, slug: str) -> ContributorRow | None:
+    return await info.context.loaders.contributor_by_slug.load(slug)
+
+
+async def contributors_(
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Any]:
+    ordering = contributors.ordering()
+    page_window = window(
+        info.context.settings, ordering.name, first=first, after=after, last=last, before=before
+    )
+    rows = contributors.listing(info.context.viewer)
+    page = (await listing.fetch_pages(rows, ordering, page_window))[listing.TOP]
+
+    async def total() -> int:
+        return (await listing.count(rows))[listing.TOP]
+
+    return connection(page, total)
+
+
+async def search_(
+    info: Info,
+    query: str,
+    first: int | None = None,
+    after: str | None = None,
+    filter: ArticleFilter | None = None,
+) -> Connection[Any]:
+    context = info.context
+    page_window = window(context.settings, search.ORDERING, first=first, after=after)
+    article_filter = filter.to_filter() if filter else None
+    hits, _ = await search.search(context.viewer, query, article_filter, page_window)
+
+    async def total() -> int:
+        return await search.count(context.viewer, query, article_filter)
+
+    return connection(hits, total)
+
+
+# -- SearchConnection ------------------------------------------------------------------------
+
+
+async def total_count(root: Parent[Connection[Any]]) -> int:
+    return await root.count()
+
+
+def hit_article(root: Parent[Edge[Hit]]) -> ArticleRow:
+    return root.node.article
+
+
+def hit_snippet(root: Parent[Edge[Hit]]) -> str:
+    return root.node.snippet
+
+
+def hit_score(root: Parent[Edge[Hit]]) -> float:
+    return root.node.score
+
+
+# -- Article ---------------------------------------------------------------------------------
+
+
+def article_id(root: Parent[ArticleRow]) -> strawberry.ID:
+    return to_global_id("Article", root.pk)
+
+
+def article_body(root: Parent[ArticleRow], format: BodyFormat = BodyFormat.MARKDOWN) -> str:
+    if format is BodyFormat.HTML:
+        return render_html(root.body)
+    if format is BodyFormat.TEXT:
+        return render_text(root.body)
+    return root.body
+
+
+def article_reading_time(root: Parent[ArticleRow]) -> int:
+    return reading_time_minutes(root.word_count)
+
+
+async def article_tags(root: Parent[ArticleRow], info: Info) -> list[TagRow]:
+    return await info.context.loaders.tags_of_article.load(root.pk)
+
+
+async def article_credits(root: Parent[ArticleRow], info: Info) -> list[CreditRow]:
+    return await info.context.loaders.credits_of_article.load(root.pk)
+
+
+def article_revisions(
+    root: Parent[ArticleRow], info: Info, first: int | None = None, after: str | None = None
+) -> None:
+    """Revisions are for preview and write tokens; until tokens exist every caller is
+    anonymous, for whom the field is null."""
+    return None
+
+
+# -- ImageCredit -----------------------------------------------------------------------------
+
+
+def credit_id(root: Parent[CreditRow]) -> strawberry.ID:
+    return to_global_id("ImageCredit", root.pk)
+
+
+async def credit_contributors(root: Parent[CreditRow], info: Info) -> list[ContributorRow]:
+    return await info.context.loaders.contributors_of_credit.load(root.pk)
+
+
+async def credit_article(root: Parent[CreditRow], info: Info) -> ArticleRow:
+    row = await info.context.loaders.article.load(root.article_id)
+    if row is None:  # the credit was reached through a visible article or a visibility check
+        raise LookupError(f"article {root.article_id} of credit {root.pk} is not visible")
+    return row
+
+
+# -- Contributor -----------------------------------------------------------------------------
+
+
+def contributor_id(root: Parent[ContributorRow]) -> strawberry.ID:
+    return to_global_id("Contributor", root.pk)
+
+
+async def contributor_credits(
+    root: Parent[ContributorRow],
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Connection[Any]:
+    loaders = info.context.loaders
+    ordering = credits.ordering()
+    page_window = window(
+        info.context.settings, ordering.name, first=first, after=after, last=last, before=before
+    )
+    page: Page[CreditRow] = await loaders.credits_of_contributor.load(
+        (root.pk, page_window, ordering)
+    )
+    return connection(page, lambda: loaders.credit_count_of_contributor.load(root.pk))
+
+
+# -- Tag -------------------------------------------------------------------------------------
+
+
+def tag_id(root: Parent[TagRow]) -> strawberry.ID:
+    return to_global_id("Tag", root.pk)
+
+
+async def tag_article_count(root: Parent[TagRow], info: Info) -> int:
+    return await info.context.loaders.article_count_of_tag.load(root.pk)
+
+
+async def tag_articles(
+    root: Parent[TagRow],
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    order_by: ArticleOrder | None = None,
+) -> Connection[Any]:
+    loaders = info.context.loaders
+    ordering = _article_ordering(order_by)
+    page_window = window(
+        info.context.settings, ordering.name, first=first, after=after, last=last, before=before
+    )
+    page: Page[ArticleRow] = await loaders.articles_of_tag.load((root.pk, page_window, ordering))
+    return connection(page, lambda: loaders.article_count_of_tag.load(root.pk))

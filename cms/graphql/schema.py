@@ -1,0 +1,39 @@
+"""The schema: the Query root, the DateTime scalar, and the per-request extensions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from cms.graphql.errors import ErrorCodes
+from cms.graphql.queries import Query
+from cms.graphql.scalars import DateTime
+from cms.graphql.types import Article, Contributor, ImageCredit, Tag
+
+#: Distinct operation texts whose parsed documents and validation results are cached.
+OPERATION_CACHE_SIZE = 512
+
+
+def _parser_cache() -> ParserCache:
+    return ParserCache(maxsize=OPERATION_CACHE_SIZE)
+
+
+def _validation_cache() -> ValidationCache:
+    return ValidationCache(maxsize=OPERATION_CACHE_SIZE)
+
+
+schema = strawberry.Schema(
+    query=Query,
+    types=[Article, Tag, Contributor, ImageCredit],
+    scalar_overrides={datetime: DateTime},
+    extensions=[_parser_cache, _validation_cache, ErrorCodes],
+    config=StrawberryConfig(auto_camel_case=True),
+)
+
+
+def sdl() -> str:
+    """The schema in SDL, as committed in ``schema/schema.graphql``."""
+    return schema.as_str() + "\n"

@@ -1,0 +1,37 @@
+"""Our GraphQL HTTP/WebSocket view: Strawberry's ASGI view, with the request context we need.
+
+HTTP behaviour Strawberry lacks (response media types, status codes, persisted queries)
+belongs here.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from cms.graphql.context import Context
+from cms.graphql.loaders import Loaders
+from cms.graphql.schema import schema
+from cms.read.visibility import Viewer
+from cms.settings import Settings
+from cms.timeutil import utcnow
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
+        self.settings = settings
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        viewer = Viewer(now=utcnow())
+        return Context(
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            settings=self.settings,
+            viewer=viewer,
+            loaders=Loaders(viewer),
+        )

@@ -1,0 +1,119 @@
+"""Article queries: the filtered, ordered list, per-tag lists, and lookups by id or slug."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from cms.models import ArticleStatus
+from cms.read.listing import Key, Listing, Ordering
+from cms.read.rows import ARTICLE_COLUMNS, ArticleRow, article_row
+from cms.read.sql import binary_order, fetch, placeholders
+from cms.read.visibility import Viewer
+
+
+class SortField(StrEnum):
+    PUBLISHED_AT = "PUBLISHED_AT"
+    UPDATED_AT = "UPDATED_AT"
+    TITLE = "TITLE"
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    status: ArticleStatus | None = None
+    #: Tag slugs; an article matches when it carries all of them.
+    tags: tuple[str, ...] = ()
+    #: A contributor's slug: articles with an image credited to them.
+    contributor: str | None = None
+    #: Inclusive lower bound on publishedAt.
+    published_after: datetime | None = None
+    #: Exclusive upper bound on publishedAt.
+    published_before: datetime | None = None
+
+    def conditions(self) -> tuple[list[str], list[Any]]:
+        conditions: list[str] = []
+        params: list[Any] = []
+        if self.status is not None:
+            conditions.append("a.status = ?")
+            params.append(self.status.value)
+        for slug in self.tags:
+            conditions.append(
+                "EXISTS (SELECT 1 FROM article_tag ft JOIN tag t ON t.id = ft.tag_id"
+                " WHERE ft.article_id = a.id AND t.slug = ?)"
+            )
+            params.append(slug)
+        if self.contributor is not None:
+            conditions.append(
+                "EXISTS (SELECT 1 FROM image_credit fic"
+                " JOIN credit_contributor fcc ON fcc.credit_id = fic.id"
+                " JOIN contributor fc ON fc.id = fcc.contributor_id"
+                " WHERE fic.article_id = a.id AND fc.slug = ?)"
+            )
+            params.append(self.contributor)
+        if self.published_after is not None:
+            conditions.append("a.published_at >= ?")
+            params.append(self.published_after)
+        if self.published_before is not None:
+            conditions.append("a.published_at < ?")
+            params.append(self.published_before)
+        return conditions, params
+
+
+def ordering(field: SortField = SortField.PUBLISHED_AT, descending: bool = True) -> Ordering:
+    """Articles by ``field`` (nulls last), then by id in the same direction."""
+    direction = "desc" if descending else "asc"
+    first = {
+        SortField.PUBLISHED_AT: Key("a.published_at", descending, nullable=True, is_datetime=True),
+        SortField.UPDATED_AT: Key("a.updated_at", descending, is_datetime=True),
+        SortField.TITLE: Key(binary_order("a.title"), descending),
+    }[field]
+    return Ordering(f"articles:{field.value}:{direction}", (first, Key("a.id", descending)))
+
+
+def listing(viewer: Viewer, article_filter: ArticleFilter | None = None) -> Listing[ArticleRow]:
+    """The articles ``viewer`` may see that match the filter."""
+    visible, params = viewer.articles()
+    conditions, filter_params = (article_filter or ArticleFilter()).conditions()
+    return Listing(
+        columns=ARTICLE_COLUMNS,
+        make_row=article_row,
+        source="article a",
+        conditions=(visible, *conditions),
+        params=(*params, *filter_params),
+    )
+
+
+def by_tag(viewer: Viewer) -> Listing[ArticleRow]:
+    """Per tag (partition ``at.tag_id``): the articles carrying it that ``viewer`` may see."""
+    visible, params = viewer.articles()
+    return Listing(
+        columns=ARTICLE_COLUMNS,
+        make_row=article_row,
+        source="article_tag at JOIN article a ON a.id = at.article_id",
+        conditions=(visible,),
+        params=tuple(params),
+        partition="at.tag_id",
+    )
+
+
+async def by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, ArticleRow]:
+    visible, params = viewer.articles()
+    rows = await fetch(
+        f"SELECT {ARTICLE_COLUMNS} FROM article a"
+        f" WHERE a.id IN ({placeholders(len(ids))}) AND {visible}",
+        [*ids, *params],
+    )
+    return {row.pk: row for row in map(article_row, rows)}
+
+
+async def by_slugs(viewer: Viewer, slugs: Sequence[str]) -> dict[str, ArticleRow]:
+    visible, params = viewer.articles()
+    rows = await fetch(
+        f"SELECT {ARTICLE_COLUMNS} FROM article a"
+        f" WHERE a.slug IN ({placeholders(len(slugs))}) AND {visible}",
+        [*slugs, *params],
+    )
+    return {row.slug: row for row in map(article_row, rows)}

@@ -1,0 +1,193 @@
+"""Keyset-paged listings, for one list or for many parents' lists in one statement.
+
+A :class:`Listing` says what to select from where and under which conditions; an
+:class:`Ordering` says how rows sort (nulls last in either direction, with the id as the final
+tie-break). :func:`fetch_pages` then reads a page of every parent's list at once with
+``ROW_NUMBER() OVER (PARTITION BY ...)``, which is how nested connections avoid N+1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from cms.read.pages import Page, UserInputError, Window, encode_cursor
+from cms.read.sql import Row, as_datetime, fetch, placeholders
+
+R = TypeVar("R")
+
+#: The parent key of a top-level (not per-parent) listing.
+TOP = None
+
+
+@dataclass(frozen=True)
+class Key:
+    """One sort key: an SQL expression, its direction, and whether it may be NULL."""
+
+    expression: str
+    descending: bool
+    nullable: bool = False
+    is_datetime: bool = False
+
+
+@dataclass(frozen=True)
+class Ordering:
+    #: Written into cursors, so a cursor only works with the ordering that made it.
+    name: str
+    keys: tuple[Key, ...]
+
+    def sql(self, backward: bool) -> str:
+        parts = []
+        for key in self.keys:
+            descending = key.descending != backward
+            direction = "DESC" if descending else "ASC"
+            if key.nullable:
+                # Nulls last in the ordering itself; first when reading it backwards.
+                direction += " NULLS FIRST" if backward else " NULLS LAST"
+            parts.append(f"{key.expression} {direction}")
+        return ", ".join(parts)
+
+    def after(self, values: tuple[Any, ...], backward: bool) -> tuple[str, list[Any]]:
+        """A condition true for rows strictly after ``values`` in reading order."""
+        if len(values) != len(self.keys):
+            raise UserInputError("the cursor does not fit this ordering")
+        alternatives: list[str] = []
+        params: list[Any] = []
+        equal: list[str] = []
+        equal_params: list[Any] = []
+        for key, raw in zip(self.keys, values, strict=True):
+            value = _cursor_value(key, raw)
+            descending = key.descending != backward
+            nulls_last = not backward
+            if value is None:
+                later = "" if nulls_last else f"{key.expression} IS NOT NULL"
+                later_params: list[Any] = []
+            else:
+                compare = "<" if descending else ">"
+                later = f"{key.expression} {compare} ?"
+                later_params = [value]
+                if key.nullable and nulls_last:
+                    later = f"({later} OR {key.expression} IS NULL)"
+            if later:
+                alternatives.append(" AND ".join([*equal, later]))
+                params.extend([*equal_params, *later_params])
+            if value is None:
+                equal.append(f"{key.expression} IS NULL")
+            else:
+                equal.append(f"{key.expression} = ?")
+                equal_params.append(value)
+        if not alternatives:
+            return "1 = 0", []
+        return "(" + " OR ".join(f"({a})" for a in alternatives) + ")", params
+
+
+def _cursor_value(key: Key, raw: Any) -> Any:
+    if raw is None:
+        return None
+    if key.is_datetime:
+        if not isinstance(raw, str):
+            raise UserInputError("the cursor does not fit this ordering")
+        return datetime.fromisoformat(raw)
+    if not isinstance(raw, (int, str)) or isinstance(raw, bool):
+        raise UserInputError("the cursor does not fit this ordering")
+    return raw
+
+
+@dataclass(frozen=True)
+class Listing(Generic[R]):
+    """Rows of one kind: ``SELECT columns FROM source WHERE conditions``, per ``partition``."""
+
+    columns: str
+    make_row: Callable[[Row], R]
+    source: str
+    conditions: tuple[str, ...] = ()
+    params: tuple[Any, ...] = ()
+    #: The parent-key expression for per-parent listings (e.g. ``at.tag_id``).
+    partition: str | None = None
+
+    def _where(self, parents: Sequence[Hashable] | None) -> tuple[list[str], list[Any]]:
+        conditions, params = list(self.conditions), list(self.params)
+        if parents is not None and self.partition is not None:
+            conditions.append(f"{self.partition} IN ({placeholders(len(parents))})")
+            params.extend(parents)
+        return conditions, params
+
+
+def _key_values(ordering: Ordering, row: Row, start: int) -> tuple[Any, ...]:
+    values = []
+    for offset, key in enumerate(ordering.keys):
+        value = row[start + offset]
+        values.append(as_datetime(value) if key.is_datetime else value)
+    return tuple(values)
+
+
+async def fetch_pages(
+    listing: Listing[R],
+    ordering: Ordering,
+    window: Window,
+    parents: Sequence[Hashable] | None = None,
+) -> dict[Hashable, Page[R]]:
+    """A page of the listing per parent (or the one page, under :data:`TOP`)."""
+    conditions, params = listing._where(parents)
+    if window.cursor is not None:
+        condition, cursor_params = ordering.after(window.cursor, window.backward)
+        conditions.append(condition)
+        params.extend(cursor_params)
+    where = " AND ".join(conditions) or "1 = 1"
+    keys = ", ".join(key.expression for key in ordering.keys)
+    order = ordering.sql(window.backward)
+    width = len(listing.columns.split(","))  # columns are plain comma-separated expressions
+    rows_by_parent: dict[Hashable, list[Row]] = {}
+    if listing.partition is None or parents is None:
+        sql = (
+            f"SELECT {listing.columns}, {keys} FROM {listing.source} WHERE {where} "
+            f"ORDER BY {order} LIMIT ? OFFSET ?"
+        )
+        rows_by_parent[TOP] = await fetch(sql, [*params, window.limit + 1, window.offset])
+    else:
+        sql = (
+            f"SELECT * FROM (SELECT {listing.columns}, {keys}, {listing.partition} AS p_key, "
+            f"ROW_NUMBER() OVER (PARTITION BY {listing.partition} ORDER BY {order}) AS p_row "
+            f"FROM {listing.source} WHERE {where}) AS ranked "
+            "WHERE p_row > ? AND p_row <= ? ORDER BY p_key, p_row"
+        )
+        limit = window.offset + window.limit + 1
+        for row in await fetch(sql, [*params, window.offset, limit]):
+            rows_by_parent.setdefault(row[width + len(ordering.keys)], []).append(row)
+    pages: dict[Hashable, Page[R]] = {}
+    for parent in [TOP] if parents is None else parents:
+        rows = rows_by_parent.get(parent, [])
+        more = len(rows) > window.limit
+        rows = rows[: window.limit]
+        if window.backward:
+            rows.reverse()
+        pages[parent] = Page(
+            rows=[listing.make_row(row) for row in rows],
+            cursors=[
+                encode_cursor(ordering.name, _key_values(ordering, row, width)) for row in rows
+            ],
+            has_next=window.cursor is not None if window.backward else more,
+            has_previous=more
+            if window.backward
+            else (window.cursor is not None or window.offset > 0),
+        )
+    return pages
+
+
+async def count(
+    listing: Listing[Any], parents: Sequence[Hashable] | None = None
+) -> dict[Hashable, int]:
+    """How many rows the listing holds, per parent (or under :data:`TOP`)."""
+    conditions, params = listing._where(parents)
+    where = " AND ".join(conditions) or "1 = 1"
+    if listing.partition is None or parents is None:
+        rows = await fetch(f"SELECT COUNT(*) FROM {listing.source} WHERE {where}", params)
+        return {TOP: int(rows[0][0])}
+    sql = (
+        f"SELECT {listing.partition}, COUNT(*) FROM {listing.source} WHERE {where} "
+        f"GROUP BY {listing.partition}"
+    )
+    counted = {row[0]: int(row[1]) for row in await fetch(sql, params)}
+    return {parent: counted.get(parent, 0) for parent in parents}

@@ -1,0 +1,63 @@
+"""Running read SQL on the configured database, written once for SQLite and PostgreSQL.
+
+Statements use ``?`` placeholders; PostgreSQL gets them numbered. Date-times go in as aware
+UTC values and come out as aware datetimes on both databases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise import connections
+
+Row = Sequence[Any]
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def dialect() -> str:
+    """``"sqlite"`` or ``"postgres"``."""
+    return str(connections.get("default").capabilities.dialect)
+
+
+def _numbered(sql: str) -> str:
+    counter = iter(range(1, 1_000_000))
+    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return value
+
+
+async def fetch(sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    """Run one read statement; rows come back as sequences, in select-list order."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        sql = _numbered(sql)
+    _, rows = await connection.execute_query(sql, [_param(p) for p in params])
+    return list(rows)
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """A stored date-time (SQLite gives text, PostgreSQL a datetime) as an aware datetime."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def placeholders(count: int) -> str:
+    """``?, ?, ?`` for an ``IN (...)`` list of ``count`` values."""
+    return ", ".join("?" * count)
+
+
+def binary_order(expression: str) -> str:
+    """Order text by code point on every database (SQLite's default; PostgreSQL's "C")."""
+    return f'{expression} COLLATE "C"' if dialect() == "postgres" else expression

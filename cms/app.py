@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from tortoise.context import TortoiseContext
+from tortoise.context import TortoiseContext, _current_context
 
 from cms import db
 from cms.graphql.view import GraphQLView
@@ -87,8 +87,14 @@ class _WithDatabase:
             )
             await response(scope, receive, send)
             return
-        with tortoise:
+        # Set the context variable per request with a token of our own: the context object's
+        # own __enter__ keeps one token on the shared instance, which overlapping requests
+        # overwrite (and then reset from the wrong task).
+        token = _current_context.set(tortoise)
+        try:
             await self.app(scope, receive, send)
+        finally:
+            _current_context.reset(token)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -11,7 +11,7 @@ from typing import Any
 from cms.models import ArticleStatus
 from cms.read.listing import Key, Listing, Ordering
 from cms.read.rows import ARTICLE_COLUMNS, ArticleRow, article_row
-from cms.read.sql import binary_order, fetch, placeholders
+from cms.read.sql import binary_order, fetch, ordered_join, placeholders
 from cms.read.visibility import Viewer
 
 
@@ -92,7 +92,7 @@ def by_tag(viewer: Viewer) -> Listing[ArticleRow]:
     return Listing(
         columns=ARTICLE_COLUMNS,
         make_row=article_row,
-        source="article_tag at JOIN article a ON a.id = at.article_id",
+        source=f"article_tag at {ordered_join()} article a ON a.id = at.article_id",
         conditions=(visible,),
         params=tuple(params),
         partition="at.tag_id",

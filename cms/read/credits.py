@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from cms.read.listing import Key, Listing, Ordering
 from cms.read.rows import CREDIT_COLUMNS, CreditRow, credit_row
-from cms.read.sql import fetch, placeholders
+from cms.read.sql import fetch, ordered_join, placeholders
 from cms.read.visibility import Viewer
 
 
@@ -49,8 +49,8 @@ def by_contributor(viewer: Viewer) -> Listing[CreditRow]:
     return Listing(
         columns=CREDIT_COLUMNS,
         make_row=credit_row,
-        source="credit_contributor cc JOIN image_credit ic ON ic.id = cc.credit_id"
-        " JOIN article a ON a.id = ic.article_id",
+        source=f"credit_contributor cc {ordered_join()} image_credit ic ON ic.id = cc.credit_id"
+        f" {ordered_join()} article a ON a.id = ic.article_id",
         conditions=(visible,),
         params=tuple(params),
         partition="cc.contributor_id",

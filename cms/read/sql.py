@@ -61,3 +61,14 @@ def placeholders(count: int) -> str:
 def binary_order(expression: str) -> str:
     """Order text by code point on every database (SQLite's default; PostgreSQL's "C")."""
     return f'{expression} COLLATE "C"' if dialect() == "postgres" else expression
+
+
+def ordered_join() -> str:
+    """A join that keeps the written table order as the loop order.
+
+    SQLite's planner likes to drive relation lookups from the article table's visibility index
+    and probe the link table per article (over 100 ms at 10,000 articles for a few tags);
+    ``CROSS JOIN`` makes it start from the link table's index instead. PostgreSQL plans the
+    plain join well.
+    """
+    return "JOIN" if dialect() == "postgres" else "CROSS JOIN"

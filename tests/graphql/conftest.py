@@ -87,3 +87,73 @@ async def client(service: ContentService) -> AsyncIterator[GraphQLClient]:
 async def seeded(client: GraphQLClient) -> GraphQLClient:
     await load_files([SEED_JSON])
     return client
+
+
+def _article(
+    title: str,
+    status: str,
+    published: str | None,
+    tags: list[str],
+    credits: list[dict[str, Any]] | None = None,
+    body: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "title": title,
+        "body": body or f"{title} body text.\n\nSecond paragraph about {title.lower()}.",
+        "summary": f"About {title}.",
+        "status": status,
+        "publishedAt": published,
+        "createdAt": "2022-01-01T00:00:00Z",
+        "updatedAt": (published or "2022-06-01T00:00:00Z"),
+        "version": 1,
+        "tags": tags,
+        "imageCredits": credits or [],
+    }
+
+
+#: A small newsroom: anonymous callers see alpha, bravo, charlie and golf.
+NEWSROOM: dict[str, Any] = {
+    "tags": [
+        {"slug": "peru", "name": "Peru", "kind": "PLACE", "description": None},
+        {"slug": "china", "name": "China", "kind": "PLACE", "description": None},
+        {"slug": "trade", "name": "trade", "kind": "TOPIC", "description": None},
+        {"slug": "xi-jinping", "name": "Xi Jinping", "kind": "PERSON", "description": None},
+    ],
+    "articles": [
+        _article(
+            "Alpha",
+            "PUBLISHED",
+            "2024-01-01T00:00:00Z",
+            ["peru", "trade"],
+            [{"text": "Reuters/Jane Roe"}],
+        ),
+        _article(
+            "Bravo",
+            "PUBLISHED",
+            "2024-02-01T00:00:00Z",
+            ["peru"],
+            [{"text": "Reuters/Jane Roe and John Doe"}],
+        ),
+        _article("Charlie", "PUBLISHED", "2024-02-01T00:00:00Z", ["china", "trade"]),
+        _article(
+            "Delta",
+            "DRAFT",
+            None,
+            ["peru"],
+            [{"text": "Photo: AP/Secret Person", "contributors": ["Secret Person"]}],
+        ),
+        _article("Echo", "PUBLISHED", "2099-01-01T00:00:00Z", ["peru"]),
+        _article("Foxtrot", "ARCHIVED", "2023-06-01T00:00:00Z", ["peru"]),
+        _article("Golf", "PUBLISHED", "2023-01-01T00:00:00Z", []),
+    ],
+}
+
+
+@pytest.fixture
+async def newsroom(client: GraphQLClient, tmp_path: Any) -> GraphQLClient:
+    import json
+
+    path = tmp_path / "newsroom.json"
+    path.write_text(json.dumps(NEWSROOM), encoding="utf-8")
+    await load_files([path])
+    return client

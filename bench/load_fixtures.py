@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cms.content.markdown import count_words, render_text
+
 CMS = [sys.executable, "-m", "cms"]
 
 
@@ -54,14 +56,19 @@ def floor_load(document: dict[str, Any], template: Path, target: Path) -> float:
         tag_ids = dict(conn.execute("SELECT slug, id FROM tag"))
         people = dict(conn.execute("SELECT name, id FROM contributor"))
         for article in document["articles"]:
+            # The same derived columns the real loader stores (plain text for search, words).
+            text = render_text(article["body"])
             cursor = conn.execute(
-                "INSERT INTO article (slug, title, summary, body, status, published_at,"
-                " created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO article (slug, title, summary, body, body_text, word_count, status,"
+                " published_at, created_at, updated_at, version)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     article["slug"],
                     article["title"],
                     article["summary"],
                     article["body"],
+                    text,
+                    count_words(text),
                     article["status"],
                     article["publishedAt"],
                     article["createdAt"],

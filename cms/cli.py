@@ -18,7 +18,7 @@ from cms.fixtures.apply import LoadSummary
 from cms.fixtures.bundled import bundled_fixtures
 from cms.fixtures.records import FixtureError
 from cms.fixtures.service import dump as dump_fixtures
-from cms.fixtures.service import load_files, read_files
+from cms.fixtures.service import load_batch, read_files
 from cms.models import ArticleStatus
 from cms.settings import Settings, load_settings
 from cms.timeutil import parse_datetime
@@ -129,11 +129,11 @@ async def _load(
     status: ArticleStatus | None,
     published_at: datetime | None,
 ) -> LoadSummary:
-    batch_size = len(read_files(paths, status=status, published_at=published_at).articles)
+    batch = read_files(paths, status=status, published_at=published_at)
     async with db.database(settings):
         await db.require_migrated()
-        if batch_size < PROGRESS_THRESHOLD:
-            return await load_files(paths, status=status, published_at=published_at)
+        if len(batch.articles) < PROGRESS_THRESHOLD:
+            return await load_batch(batch)
         with Progress(
             TextColumn("loading articles"),
             BarColumn(),
@@ -141,13 +141,8 @@ async def _load(
             TimeElapsedColumn(),
             console=err,
         ) as bar:
-            task = bar.add_task("load", total=batch_size)
-            return await load_files(
-                paths,
-                status=status,
-                published_at=published_at,
-                progress=lambda n: bar.advance(task, n),
-            )
+            task = bar.add_task("load", total=len(batch.articles))
+            return await load_batch(batch, progress=lambda n: bar.advance(task, n))
 
 
 @fixtures_app.command("load")

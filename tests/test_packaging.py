@@ -35,6 +35,8 @@ def test_wheel_ships_migrations_fixtures_and_the_console_script(tmp_path: Path) 
         "cms/_bundled/fixtures/seed.json",
         "cms/_bundled/fixtures/000_19c78cea398296cf.txt",
         "cms/_bundled/fixtures/README.md",
+        "cms/_bundled/schema/schema.graphql",
+        "cms/_bundled/schema/operations/ListPage.graphql",
         "cms/py.typed",
     ):
         assert required in names, f"{required} is missing from {wheel.name}"

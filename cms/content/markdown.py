@@ -107,9 +107,13 @@ def word_count(markdown: str) -> int:
     return count_words(render_text(markdown))
 
 
+#: A whitespace-delimited word with at least one letter or digit (one match per such word).
+_WORD = re.compile(r"\S*[^\W_]\S*")
+
+
 def count_words(text: str) -> int:
     """Words of already plain ``text`` (see :func:`word_count`)."""
-    return sum(1 for word in text.split() if any(char.isalnum() for char in word))
+    return len(_WORD.findall(text))
 
 
 def reading_time_minutes(words: int) -> int:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 from dataclasses import dataclass
 
 from cms.read.articles import ArticleFilter
-from cms.read.pages import Page, Window, encode_cursor
+from cms.read.pages import Page, UserInputError, Window, encode_cursor
 from cms.read.rows import ARTICLE_COLUMNS, ArticleRow, article_row
-from cms.read.sql import fetch
+from cms.read.sql import fetch, ordered_join
 from cms.read.visibility import Viewer
 
 #: Words beyond this many are ignored (a pasted paragraph is not a useful query).
@@ -26,8 +27,9 @@ SNIPPET_TOKENS = 24
 WEIGHTS = (10.0, 5.0, 1.0)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_OPEN, _CLOSE = "\ue000", "\ue001"
 ORDERING = "search"
+#: The largest hit index a cursor may hold (far beyond any real result, within SQLite's range).
+_MAX_INDEX = 2**53
 
 
 @dataclass(slots=True)
@@ -45,17 +47,37 @@ def match_expression(query: str) -> str | None:
     return " ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
-def _snippet(raw: str | None) -> str:
+def _markers() -> tuple[str, str]:
+    """Match markers for one query. The text itself may hold any character (private-use ones
+    included), so the markers carry a random nonce that the text cannot know in advance."""
+    nonce = secrets.token_hex(8)
+    return f"\ue000{nonce}\ue001", f"\ue001{nonce}\ue000"
+
+
+def _snippet(raw: str | None, markers: tuple[str, str]) -> str:
+    # html.escape leaves the markers alone: they hold no "&", "<" or ">".
     escaped = html.escape(raw or "", quote=False)
-    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+    opening, closing = markers
+    return escaped.replace(opening, "<mark>").replace(closing, "</mark>")
 
 
 def window_offset(window: Window) -> int:
     """Search pages by position: the cursor holds the index of the hit it belongs to."""
     if window.cursor is None:
         return window.offset
+    if len(window.cursor) != 1:
+        raise _bad_cursor()
     (index,) = window.cursor
-    return int(index) + 1
+    # JSON gives bool, float and str too; only a whole, in-range index is one of ours.
+    if type(index) is not int or not 0 <= index < _MAX_INDEX:
+        raise _bad_cursor()
+    return index + 1
+
+
+def _bad_cursor() -> UserInputError:
+    return UserInputError(
+        "`after` is not a valid cursor; use a cursor from this connection's edges or pageInfo"
+    )
 
 
 async def search(
@@ -70,16 +92,19 @@ async def search(
     where = " AND ".join(["article_fts MATCH ?", visible, *conditions])
     start = window_offset(window)
     weights = ", ".join(str(w) for w in WEIGHTS)
+    markers = _markers()
     rows = await fetch(
         f"SELECT {ARTICLE_COLUMNS}, -bm25(article_fts, {weights}) AS score,"
         f" snippet(article_fts, -1, ?, ?, '…', {SNIPPET_TOKENS})"
-        " FROM article_fts JOIN article a ON a.id = article_fts.rowid"
+        # The full-text match must drive the join: SQLite otherwise starts from the
+        # visibility index and runs the MATCH once per article (a second at 10,000).
+        f" FROM article_fts {ordered_join()} article a ON a.id = article_fts.rowid"
         f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?",
-        [_OPEN, _CLOSE, match, *params, *filter_params, window.limit + 1, start],
+        [*markers, match, *params, *filter_params, window.limit + 1, start],
     )
     more = len(rows) > window.limit
     hits = [
-        Hit(article_row(row[:11]), _snippet(row[12]), float(row[11]))
+        Hit(article_row(row[:11]), _snippet(row[12], markers), float(row[11]))
         for row in rows[: window.limit]
     ]
     page = Page(
@@ -99,7 +124,7 @@ async def count(viewer: Viewer, query: str, article_filter: ArticleFilter | None
     conditions, filter_params = (article_filter or ArticleFilter()).conditions()
     where = " AND ".join(["article_fts MATCH ?", visible, *conditions])
     rows = await fetch(
-        "SELECT COUNT(*) FROM article_fts JOIN article a ON a.id = article_fts.rowid"
+        f"SELECT COUNT(*) FROM article_fts {ordered_join()} article a ON a.id = article_fts.rowid"
         f" WHERE {where}",
         [match, *params, *filter_params],
     )

@@ -22,11 +22,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise.context import TortoiseContext, _current_context
 
 from cms import db
+from cms.graphiql.page import assets_app
 from cms.graphql.view import GraphQLView
 from cms.settings import Settings, get_settings
 
@@ -38,10 +39,12 @@ class ContentService:
         self.settings = settings or get_settings()
         self._tortoise: TortoiseContext | None = None
         view = GraphQLView(self.settings)
-        self.routes = [
+        self.routes: list[BaseRoute] = [
             Route("/graphql", view, methods=["GET", "POST"], name="graphql"),
             WebSocketRoute("/graphql", view, name="graphql-ws"),
         ]
+        if self.settings.graphiql:
+            self.routes.append(Mount("/graphql/assets", app=assets_app(), name="graphiql-assets"))
         #: The ASGI app to mount in a host (it has no lifespan of its own).
         self.app: ASGIApp = _WithDatabase(Starlette(routes=self.routes), self)
 

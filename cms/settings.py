@@ -18,6 +18,18 @@ def _env_str(name: str, default: str) -> str:
     return default if value is None or value.strip() == "" else value.strip()
 
 
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -43,6 +55,9 @@ class Settings:
     #: Largest ``first``/``last`` a connection accepts; more is an error, never a silent cut
     #: (``CMS_MAX_PAGE_SIZE``).
     max_page_size: int = 100
+    #: Serve the GraphiQL explorer at ``GET /graphql`` (``CMS_GRAPHIQL``; turn it off in
+    #: production if the API should not be explorable).
+    graphiql: bool = True
 
 
 def load_settings() -> Settings:
@@ -52,6 +67,7 @@ def load_settings() -> Settings:
         sqlite_busy_timeout_ms=_env_int("CMS_SQLITE_BUSY_TIMEOUT_MS", 5000),
         default_page_size=_env_int("CMS_DEFAULT_PAGE_SIZE", 20),
         max_page_size=_env_int("CMS_MAX_PAGE_SIZE", 100),
+        graphiql=_env_bool("CMS_GRAPHIQL", True),
     )
 
 

@@ -37,6 +37,10 @@ def test_wheel_ships_migrations_fixtures_and_the_console_script(tmp_path: Path) 
         "cms/_bundled/fixtures/README.md",
         "cms/_bundled/schema/schema.graphql",
         "cms/_bundled/schema/operations/ListPage.graphql",
+        "cms/graphiql/assets/graphiql.min.js",
+        "cms/graphiql/assets/cms-graphiql.js",
+        "cms/graphiql/assets/manifest.json",
+        "cms/graphiql/assets/licenses/graphiql.LICENSE.txt",
         "cms/py.typed",
     ):
         assert required in names, f"{required} is missing from {wheel.name}"

@@ -2,59 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import pytest
 
 from tests.conftest import SEED_SLUG
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def server(template_db: Path, tmp_path: Path) -> Iterator[str]:
-    database = tmp_path / "served.sqlite3"
-    shutil.copyfile(template_db, database)
-    env = {**os.environ, "CMS_DATABASE_URL": f"sqlite://{database}"}
-    cms = [sys.executable, "-m", "cms"]
-    subprocess.run([*cms, "fixtures", "load"], env=env, check=True, capture_output=True)
-    port = free_port()
-    process = subprocess.Popen(
-        [*cms, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/graphql"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url, params={"query": "{__typename}"}, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise AssertionError(f"cms serve did not start:\n{output}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
 
 
 def test_serve_answers_graphql_over_http(server: str) -> None:

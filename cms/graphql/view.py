@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from cms.graphiql.page import render_page
 from cms.graphql.context import Context
 from cms.graphql.loaders import Loaders
 from cms.graphql.schema import schema
@@ -21,8 +22,16 @@ from cms.timeutil import utcnow
 
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide=None, allow_queries_via_get=True)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            allow_queries_via_get=True,
+        )
         self.settings = settings
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our own GraphiQL page: assets served by the app, not a CDN."""
+        return render_page()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

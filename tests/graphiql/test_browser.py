@@ -1,0 +1,120 @@
+"""GraphiQL in a real browser (headless Chromium from Debian, driven by Playwright): it loads
+from the app alone, runs the ready query and shows the seed article; nothing leaves 127.0.0.1.
+
+Marked ``browser``: the README's test command leaves it out (a fresh machine may have no
+Chromium); `.ci/run` installs Chromium and runs it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, Page, Request, async_playwright
+
+from tests.conftest import free_port, running, seeded_env
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+SEED_TITLE = "Peruvian President Dina Boluarte Arrives in Beijing for Landmark State Visit"
+#: Chromium's own background traffic is switched off; the closed network refuses it anyway.
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+def standalone(template_db: Path, tmp_path: Path) -> Iterator[str]:
+    env = seeded_env(template_db, tmp_path)
+    port = free_port()
+    args = [sys.executable, "-m", "cms", "serve", "--port", str(port)]
+    with running(args, env, f"http://127.0.0.1:{port}/graphql") as url:
+        yield url
+
+
+@pytest.fixture
+def mounted(template_db: Path, tmp_path: Path) -> Iterator[str]:
+    env = seeded_env(template_db, tmp_path)
+    port = free_port()
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "tests.graphiql.hostapp:app",
+        "--port",
+        str(port),
+    ]
+    with running(args, env, f"http://127.0.0.1:{port}/content/graphql") as url:
+        yield url
+
+
+async def run_ready_query(browser: Browser, url: str) -> tuple[str, list[str], list[str]]:
+    """Open GraphiQL, press run; return the result pane's text, every URL asked, and errors."""
+    page: Page = await browser.new_page()
+    requested: list[str] = []
+    errors: list[str] = []
+
+    def on_request(request: Request) -> None:
+        requested.append(request.url)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("request", on_request)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(url)
+    await page.locator(".graphiql-execute-button").click(timeout=15_000)
+    result = page.locator(".result-window")
+    await result.get_by_text(SEED_TITLE).wait_for(timeout=15_000)
+    text = await result.inner_text()
+    # The headers editor (for `Authorization: Bearer ...`) and the explorer plugin are there.
+    await page.get_by_text("Headers", exact=True).wait_for(timeout=5_000)
+    await page.locator('[aria-label="Show GraphiQL Explorer"]').wait_for(timeout=5_000)
+    await page.close()
+    return text, requested, errors
+
+
+def assert_local(requested: list[str], origin: str) -> None:
+    assert requested, "the browser made no request"
+    outside = [url for url in requested if not (url.startswith(origin) or url.startswith("data:"))]
+    assert outside == [], f"requests left {origin}: {outside}"
+
+
+async def test_graphiql_runs_the_ready_query_offline(browser: Browser, standalone: str) -> None:
+    text, requested, errors = await run_ready_query(browser, standalone)
+    assert SEED_TITLE in text and "CGTN" in text and "Dina Boluarte" in text
+    assert_local(requested, standalone.rsplit("/", 1)[0] + "/")
+    assert any(url.endswith("/graphql/assets/graphiql.min.js") for url in requested)
+    assert errors == []
+
+
+async def test_graphiql_works_under_a_mount_prefix(browser: Browser, mounted: str) -> None:
+    text, requested, errors = await run_ready_query(browser, mounted)
+    assert SEED_TITLE in text
+    origin = mounted.split("/content/")[0] + "/"
+    assert_local(requested, origin)
+    assert any("/content/graphql/assets/graphiql.min.js" in url for url in requested)
+    assert errors == []

@@ -5,23 +5,26 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cms import db
+from cms import auth, db
 from cms.fixtures.apply import LoadSummary
 from cms.fixtures.bundled import bundled_fixtures
 from cms.fixtures.records import FixtureError
 from cms.fixtures.service import dump as dump_fixtures
 from cms.fixtures.service import load_batch, read_files
-from cms.models import ArticleStatus
+from cms.models import ArticleStatus, TokenScope
 from cms.settings import Settings, load_settings
-from cms.timeutil import parse_datetime
+from cms.timeutil import format_datetime, parse_datetime
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="cms: a headless content service with a GraphQL API.",
@@ -33,6 +36,10 @@ fixtures_app = typer.Typer(help="Load, dump and generate content fixtures.", no_
 app.add_typer(fixtures_app, name="fixtures")
 schema_app = typer.Typer(help="The GraphQL schema.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
+tokens_app = typer.Typer(
+    help="Access tokens for the API (read, preview, write).", no_args_is_help=True
+)
+app.add_typer(tokens_app, name="tokens")
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -239,3 +246,54 @@ def generate(
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--now") from None
     _write_json(make(articles, seed, reference), output)
+
+
+async def _in_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    async with db.database(settings):
+        await db.require_migrated()
+        return await work()
+
+
+def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` with the database open; clear errors instead of tracebacks."""
+    try:
+        return asyncio.run(_in_database(settings, work))
+    except (db.NotMigratedError, auth.TokenError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: Annotated[str, typer.Option(help="A unique name, e.g. the client that uses it.")],
+    scope: Annotated[
+        TokenScope,
+        typer.Option(help="read: published content; preview: also drafts; write: also changes."),
+    ],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a token; it is printed once, as the last line (only its hash is stored)."""
+    row, token = _run(_settings(database_url), lambda: auth.create_token(name, scope))
+    typer.echo(f"created {row.scope} token {row.name!r}; store it now, it is not shown again:")
+    typer.echo(token)
+
+
+@tokens_app.command("list")
+def tokens_list(database_url: DatabaseUrl = None) -> None:
+    """List tokens: name, scope, created, revoked (never the secrets)."""
+    rows = _run(_settings(database_url), auth.list_tokens)
+    if not rows:
+        typer.echo("no tokens")
+    for row in rows:
+        revoked = f"revoked {format_datetime(row.revoked_at)}" if row.revoked_at else "active"
+        typer.echo(f"{row.name}\t{row.scope}\tcreated {format_datetime(row.created_at)}\t{revoked}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke a token: requests that use it are refused from now on."""
+    row = _run(_settings(database_url), lambda: auth.revoke_token(name))
+    typer.echo(f"revoked token {row.name!r}")

@@ -28,6 +28,15 @@ class ArticleStatus(StrEnum):
     ARCHIVED = "ARCHIVED"
 
 
+class TokenScope(StrEnum):
+    """What an access token may do: ``read`` sees what anonymous callers see, ``preview`` also
+    drafts, archived and scheduled articles, ``write`` also changes content."""
+
+    READ = "read"
+    PREVIEW = "preview"
+    WRITE = "write"
+
+
 class TagKind(StrEnum):
     TOPIC = "TOPIC"
     PERSON = "PERSON"
@@ -168,3 +177,51 @@ class CreditContributor(Model):
     class Meta:
         table = "credit_contributor"
         unique_together = (("credit", "contributor"), ("credit", "position"))
+
+
+class ArticleRevision(Model):
+    """The state of an article before one of its changes (credits are not versioned)."""
+
+    id = fields.IntField(primary_key=True)
+    article: fields.ForeignKeyRelation[Article] = fields.ForeignKeyField(
+        "cms.Article", related_name="revisions", on_delete=fields.CASCADE, db_index=True
+    )
+    #: The version the article had in this state.
+    version = fields.IntField()
+    #: When this state was replaced.
+    created_at = fields.DatetimeField(default=utcnow)
+    #: Fields the replacing change touched, e.g. ["title", "tags"].
+    changed_fields: fields.Field[list[str]] = fields.JSONField(default=list)
+    slug = fields.CharField(max_length=SLUG_MAX_LENGTH)
+    title = fields.CharField(max_length=TITLE_MAX_LENGTH)
+    summary = fields.TextField(null=True)
+    body = fields.TextField()
+    status = fields.CharEnumField(ArticleStatus, max_length=16)
+    published_at = fields.DatetimeField(null=True)
+    #: Tag slugs, in order.
+    tags: fields.Field[list[str]] = fields.JSONField(default=list)
+
+    article_id: int
+
+    class Meta:
+        table = "article_revision"
+        unique_together = (("article", "version"),)
+
+
+class AccessToken(Model):
+    """An API token. The secret is shown once at creation, and only its SHA-256 is stored."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=NAME_MAX_LENGTH, unique=True)
+    scope = fields.CharEnumField(TokenScope, max_length=16)
+    #: The public part of the token, used to find the row (the secret is compared by hash).
+    key = fields.CharField(max_length=32, unique=True)
+    secret_hash = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField(default=utcnow)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "access_token"
+
+    def __str__(self) -> str:
+        return self.name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -83,6 +84,10 @@ class _Checker:
     def datetime(self, key: str) -> None:
         value = self.data.get(key)
         if value is None:
+            return
+        if isinstance(value, datetime):  # already parsed (by the GraphQL DateTime scalar)
+            if value.tzinfo is None:
+                self.fail(key, "must carry a UTC offset")
             return
         if not isinstance(value, str):
             self.fail(key, "must be an ISO-8601 date-time string with a UTC offset")

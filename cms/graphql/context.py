@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from cms.auth import Caller
 from cms.graphql.loaders import Loaders
 from cms.read.visibility import Viewer
 from cms.settings import Settings
@@ -20,8 +21,16 @@ class Context:
     request: Request | WebSocket
     response: Response | None
     settings: Settings
+    caller: Caller
     viewer: Viewer
     loaders: Loaders
+    #: Why the request's credentials were refused (the operation then fails as a whole).
+    auth_error: str | None = None
+
+    def reset_loaders(self) -> None:
+        """Forget everything loaded so far: called after every write, so the rest of the
+        request (the payload included) reads what was just written."""
+        self.loaders = Loaders(self.viewer)
 
 
 Info: TypeAlias = strawberry.Info[Context, None]

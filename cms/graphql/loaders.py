@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from cms.read import articles, contributors, credits, tags
+from cms.read import articles, contributors, credits, revisions, tags
 from cms.read.listing import Listing, Ordering, count, fetch_pages
 from cms.read.pages import Page, Window
+from cms.read.revisions import RevisionRow
 from cms.read.rows import ArticleRow, ContributorRow, CreditRow, TagRow
 from cms.read.visibility import Viewer
 
@@ -93,6 +94,8 @@ class Loaders:
     article_count_of_tag: DataLoader[int, int] = field(init=False)
     credits_of_contributor: DataLoader[PageKey, Page[CreditRow]] = field(init=False)
     credit_count_of_contributor: DataLoader[int, int] = field(init=False)
+    revisions_of_article: DataLoader[PageKey, Page[RevisionRow]] = field(init=False)
+    revision_count_of_article: DataLoader[int, int] = field(init=False)
 
     def __post_init__(self) -> None:
         viewer = self.viewer
@@ -116,3 +119,5 @@ class Loaders:
         self.credit_count_of_contributor = DataLoader(
             _counts(lambda: credits.by_contributor(viewer))
         )
+        self.revisions_of_article = DataLoader(_pages(revisions.by_article))
+        self.revision_count_of_article = DataLoader(_counts(revisions.by_article))

@@ -18,8 +18,9 @@ from cms.graphql.context import Info
 from cms.graphql.ids import from_global_id, to_global_id
 from cms.graphql.inputs import ArticleFilter, ArticleOrder, BodyFormat, SortDirection
 from cms.models import TagKind
-from cms.read import articles, contributors, credits, listing, search, tags
+from cms.read import articles, contributors, credits, listing, revisions, search, tags
 from cms.read.pages import Page, window
+from cms.read.revisions import RevisionRow
 from cms.read.rows import ArticleRow, ContributorRow, CreditRow, TagRow
 from cms.read.search import Hit
 
@@ -178,7 +179,9 @@ def article_id(root: Parent[ArticleRow]) -> strawberry.ID:
     return to_global_id("Article", root.pk)
 
 
-def article_body(root: Parent[ArticleRow], format: BodyFormat = BodyFormat.MARKDOWN) -> str:
+def article_body(
+    root: Parent[ArticleRow | RevisionRow], format: BodyFormat = BodyFormat.MARKDOWN
+) -> str:
     if format is BodyFormat.HTML:
         return render_html(root.body)
     if format is BodyFormat.TEXT:
@@ -198,12 +201,19 @@ async def article_credits(root: Parent[ArticleRow], info: Info) -> list[CreditRo
     return await info.context.loaders.credits_of_article.load(root.pk)
 
 
-def article_revisions(
+async def article_revisions(
     root: Parent[ArticleRow], info: Info, first: int | None = None, after: str | None = None
-) -> None:
-    """Revisions are for preview and write tokens; until tokens exist every caller is
-    anonymous, for whom the field is null."""
-    return None
+) -> Connection[Any] | None:
+    """Earlier states, newest first: for preview and write tokens only (null for others)."""
+    if not info.context.viewer.preview:
+        return None
+    loaders = info.context.loaders
+    ordering = revisions.ordering()
+    page_window = window(info.context.settings, ordering.name, first=first, after=after)
+    page: Page[RevisionRow] = await loaders.revisions_of_article.load(
+        (root.pk, page_window, ordering)
+    )
+    return connection(page, lambda: loaders.revision_count_of_article.load(root.pk))
 
 
 # -- ImageCredit -----------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from cms.graphql.errors import ErrorCodes
+from cms.graphql.mutations import Mutation
+from cms.graphql.permissions import AccessControl
 from cms.graphql.queries import Query
 from cms.graphql.scalars import DateTime
 from cms.graphql.types import Article, Contributor, ImageCredit, Tag
@@ -27,9 +29,10 @@ def _validation_cache() -> ValidationCache:
 
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     types=[Article, Tag, Contributor, ImageCredit],
     scalar_overrides={datetime: DateTime},
-    extensions=[_parser_cache, _validation_cache, ErrorCodes],
+    extensions=[_parser_cache, _validation_cache, AccessControl, ErrorCodes],
     config=StrawberryConfig(auto_camel_case=True),
 )
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.graphiql.page import render_page
 from cms.graphql.context import Context
 from cms.graphql.loaders import Loaders
@@ -36,11 +37,18 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        viewer = Viewer(now=utcnow())
+        auth_error = None
+        try:
+            caller = await authenticate(request.headers.get("authorization"))
+        except AuthenticationError as exc:
+            caller, auth_error = ANONYMOUS, str(exc)
+        viewer = Viewer(now=utcnow(), preview=caller.can_preview)
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
             settings=self.settings,
+            caller=caller,
             viewer=viewer,
             loaders=Loaders(viewer),
+            auth_error=auth_error,
         )

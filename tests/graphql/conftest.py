@@ -157,3 +157,28 @@ async def newsroom(client: GraphQLClient, tmp_path: Any) -> GraphQLClient:
     path.write_text(json.dumps(NEWSROOM), encoding="utf-8")
     await load_files([path])
     return client
+
+
+@pytest.fixture
+async def tokens(client: GraphQLClient) -> dict[str, str]:
+    """A live token of each scope, plus a revoked one, by scope name (and "revoked")."""
+    from cms.auth import create_token, revoke_token
+    from cms.models import TokenScope
+
+    made = {
+        scope.value: (await create_token(f"{scope.value}-token", scope))[1] for scope in TokenScope
+    }
+    made["revoked"] = (await create_token("old", TokenScope.WRITE))[1]
+    await revoke_token("old")
+    return made
+
+
+@pytest.fixture
+async def writer(client: GraphQLClient, tokens: dict[str, str]) -> GraphQLClient:
+    """The same app, as a caller with a `write` token."""
+    return GraphQLClient(client.http, {"Authorization": f"Bearer {tokens['write']}"})
+
+
+def as_caller(client: GraphQLClient, token: str | None) -> GraphQLClient:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return GraphQLClient(client.http, headers)

@@ -1,0 +1,171 @@
+"""The ``Mutation`` root: each field hands its input to the write layer and reads the result
+back through fresh loaders, so the payload shows what was just written.
+
+Access (a ``write`` token) is checked for the whole operation before anything runs; see
+:mod:`cms.graphql.permissions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+import strawberry
+
+from cms.content.validation import ErrorCode, FieldError
+from cms.graphql.context import Info
+from cms.graphql.ids import from_global_id, to_global_id
+from cms.graphql.mutation_types import (
+    CreateArticleInput,
+    CreateArticlePayload,
+    CreateTagInput,
+    CreateTagPayload,
+    DeleteArticleInput,
+    DeleteArticlePayload,
+    DeleteTagInput,
+    DeleteTagPayload,
+    PublishArticleInput,
+    PublishArticlePayload,
+    RestoreArticleRevisionInput,
+    RestoreArticleRevisionPayload,
+    Result,
+    UnpublishArticleInput,
+    UnpublishArticlePayload,
+    UpdateArticleInput,
+    UpdateArticlePayload,
+    UpdateTagInput,
+    UpdateTagPayload,
+    given,
+)
+from cms.timeutil import utcnow
+from cms.write import articles, tags
+from cms.write.articles import Outcome
+from cms.write.tags import TagOutcome
+
+
+def _pk(global_id: str, type_name: str) -> int | None:
+    decoded = from_global_id(global_id)
+    if decoded is None or decoded[0] != type_name:
+        return None
+    return decoded[1]
+
+
+def _unknown(type_name: str) -> Result:
+    kind = "an article" if type_name == "Article" else "a tag"
+    return Result(errors=[FieldError("id", f"not {kind} id", ErrorCode.NOT_FOUND)])
+
+
+def _version(value: int | None) -> int | None:
+    return None if value is strawberry.UNSET else value
+
+
+async def _article_result(info: Info, outcome: Awaitable[Outcome]) -> Result:
+    done = await outcome
+    info.context.reset_loaders()
+    if done.errors or done.article_id is None:
+        return Result(errors=done.errors)
+    return Result(article=await info.context.loaders.article.load(done.article_id))
+
+
+async def _tag_result(info: Info, outcome: Awaitable[TagOutcome]) -> Result:
+    done = await outcome
+    info.context.reset_loaders()
+    if done.errors or done.tag_id is None:
+        return Result(errors=done.errors)
+    return Result(tag=await info.context.loaders.tag.load(done.tag_id))
+
+
+async def create_article(info: Info, input: CreateArticleInput) -> Result:
+    return await _article_result(info, articles.create_article(given(input), utcnow()))
+
+
+async def update_article(info: Info, input: UpdateArticleInput) -> Result:
+    pk = _pk(input.id, "Article")
+    if pk is None:
+        return _unknown("Article")
+    data = given(input)
+    data.pop("id"), data.pop("expectedVersion", None)
+    return await _article_result(
+        info, articles.update_article(pk, data, _version(input.expected_version), utcnow())
+    )
+
+
+async def publish_article(info: Info, input: PublishArticleInput) -> Result:
+    pk = _pk(input.id, "Article")
+    if pk is None:
+        return _unknown("Article")
+    when = None if input.published_at is strawberry.UNSET else input.published_at
+    return await _article_result(
+        info, articles.publish_article(pk, _version(input.expected_version), when, utcnow())
+    )
+
+
+async def unpublish_article(info: Info, input: UnpublishArticleInput) -> Result:
+    pk = _pk(input.id, "Article")
+    if pk is None:
+        return _unknown("Article")
+    return await _article_result(
+        info, articles.unpublish_article(pk, _version(input.expected_version), utcnow())
+    )
+
+
+async def restore_article_revision(info: Info, input: RestoreArticleRevisionInput) -> Result:
+    pk = _pk(input.id, "Article")
+    if pk is None:
+        return _unknown("Article")
+    return await _article_result(
+        info,
+        articles.restore_revision(pk, input.version, _version(input.expected_version), utcnow()),
+    )
+
+
+async def delete_article(info: Info, input: DeleteArticleInput) -> Result:
+    pk = _pk(input.id, "Article")
+    if pk is None:
+        return _unknown("Article")
+    done = await articles.delete_article(pk, _version(input.expected_version))
+    info.context.reset_loaders()
+    if done.errors:
+        return Result(errors=done.errors)
+    return Result(deleted_id=to_global_id("Article", pk))
+
+
+async def create_tag(info: Info, input: CreateTagInput) -> Result:
+    return await _tag_result(info, tags.create_tag(given(input)))
+
+
+async def update_tag(info: Info, input: UpdateTagInput) -> Result:
+    pk = _pk(input.id, "Tag")
+    if pk is None:
+        return _unknown("Tag")
+    data = given(input)
+    data.pop("id")
+    return await _tag_result(info, tags.update_tag(pk, data))
+
+
+async def delete_tag(info: Info, input: DeleteTagInput) -> Result:
+    pk = _pk(input.id, "Tag")
+    if pk is None:
+        return _unknown("Tag")
+    done = await tags.delete_tag(pk)
+    info.context.reset_loaders()
+    if done.errors:
+        return Result(errors=done.errors)
+    return Result(deleted_id=to_global_id("Tag", pk))
+
+
+@strawberry.type
+class Mutation:
+    create_article: CreateArticlePayload = strawberry.field(resolver=create_article)
+    update_article: UpdateArticlePayload = strawberry.field(resolver=update_article)
+    publish_article: PublishArticlePayload = strawberry.field(resolver=publish_article)
+    unpublish_article: UnpublishArticlePayload = strawberry.field(
+        resolver=unpublish_article,
+        description="Returns the article to DRAFT (and clears its publication time).",
+    )
+    restore_article_revision: RestoreArticleRevisionPayload = strawberry.field(
+        resolver=restore_article_revision
+    )
+    delete_article: DeleteArticlePayload = strawberry.field(resolver=delete_article)
+    create_tag: CreateTagPayload = strawberry.field(resolver=create_tag)
+    update_tag: UpdateTagPayload = strawberry.field(resolver=update_tag)
+    delete_tag: DeleteTagPayload = strawberry.field(resolver=delete_tag)

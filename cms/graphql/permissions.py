@@ -1,0 +1,42 @@
+"""Who may run an operation: refused credentials fail every operation, and mutations need a
+token of scope ``write``. Checked once per operation, before anything executes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from graphql import ExecutionResult, GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+
+def refusal(context: object, operation: OperationType | None) -> GraphQLError | None:
+    """The error that stops this operation, or None when the caller may run it."""
+    auth_error = getattr(context, "auth_error", None)
+    if auth_error:
+        return GraphQLError(auth_error, extensions={"code": "UNAUTHENTICATED"})
+    if operation is OperationType.MUTATION:
+        caller = getattr(context, "caller", None)
+        scope = getattr(caller, "scope", None)
+        if scope is None:
+            return GraphQLError(
+                "mutations need an access token of scope `write` "
+                "(header `Authorization: Bearer <token>`)",
+                extensions={"code": "UNAUTHENTICATED"},
+            )
+        if not getattr(caller, "can_write", False):
+            return GraphQLError(
+                f"this token has scope `{scope}`; mutations need scope `write`",
+                extensions={"code": "FORBIDDEN"},
+            )
+    return None
+
+
+class AccessControl(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        error = refusal(context.context, context.operation_type)
+        if error is not None:
+            # A result set before execution replaces it: nothing runs, nothing is written.
+            context.result = ExecutionResult(data=None, errors=[error])
+        yield

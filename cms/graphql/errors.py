@@ -1,34 +1,58 @@
-"""Error codes: every GraphQL error leaves with an ``extensions.code``."""
+"""Errors that help and leak nothing: every error leaves with an ``extensions.code``, and
+unexpected exceptions are logged with their traceback but shown only as "Internal server error".
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from cms.read.pages import UserInputError
 
+logger = logging.getLogger("cms.graphql")
+
+INTERNAL = "INTERNAL_SERVER_ERROR"
+
 
 def code_for(error: GraphQLError) -> str:
+    extensions = error.extensions or {}
+    if isinstance(extensions.get("code"), str):
+        return str(extensions["code"])
     original = error.original_error
     if isinstance(original, UserInputError):
         return "BAD_USER_INPUT"
-    if original is None:
-        return "GRAPHQL_VALIDATION_FAILED" if error.locations or error.nodes else "BAD_REQUEST"
-    return "INTERNAL_SERVER_ERROR"
+    before_execution = error.path is None and (
+        original is None or isinstance(original, (GraphQLError, ValueError, TypeError))
+    )
+    if before_execution:  # the document, its validation, or the variables' values
+        if error.message.startswith("Syntax Error"):
+            return "GRAPHQL_PARSE_FAILED"
+        if error.message.startswith("Variable '$"):
+            return "BAD_USER_INPUT"
+        return "GRAPHQL_VALIDATION_FAILED"
+    return INTERNAL
 
 
-class ErrorCodes(SchemaExtension):
-    """Adds ``extensions.code`` to errors that do not carry one yet."""
+def formatted(error: GraphQLError) -> dict[str, Any]:
+    """The error as sent: with its code, and masked when it was not meant for the caller."""
+    code = code_for(error)
+    result: dict[str, Any] = dict(error.formatted)
+    if code == INTERNAL:
+        result["message"] = "Internal server error"
+    result["extensions"] = {**(result.get("extensions") or {}), "code": code}
+    return result
 
-    def on_operation(self) -> Iterator[None]:
-        yield
-        context = self.execution_context
-        errors = list(context.pre_execution_errors or [])
-        if context.result is not None and context.result.errors:
-            errors.extend(context.result.errors)
-        for error in errors:
-            extensions = dict(error.extensions or {})
-            extensions.setdefault("code", code_for(error))
-            error.extensions = extensions
+
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    """Log what went wrong on our side (user mistakes are not worth a log line)."""
+    for error in errors:
+        if code_for(error) == INTERNAL:
+            original = error.original_error or error
+            logger.error(
+                "unexpected error in %s: %s",
+                ".".join(str(p) for p in error.path or []) or "operation",
+                error.message,
+                exc_info=(type(original), original, original.__traceback__),
+            )

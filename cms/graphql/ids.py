@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 import strawberry
+
+#: A primary key as we write it: ASCII digits only (``str.isdigit`` accepts "²" and "١").
+_PK = re.compile(r"[0-9]{1,18}")
 
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
@@ -19,6 +23,6 @@ def from_global_id(value: str) -> tuple[str, int] | None:
     except (binascii.Error, UnicodeError, ValueError):
         return None
     type_name, sep, pk = raw.partition(":")
-    if not sep or not type_name or not pk.isdigit() or len(pk) > 18:
+    if not sep or not type_name or not _PK.fullmatch(pk):
         return None
     return type_name, int(pk)

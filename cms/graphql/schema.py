@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
-from cms.graphql.errors import ErrorCodes
+from cms.graphql.errors import log_unexpected
 from cms.graphql.mutations import Mutation
 from cms.graphql.permissions import AccessControl
 from cms.graphql.queries import Query
@@ -27,12 +29,19 @@ def _validation_cache() -> ValidationCache:
     return ValidationCache(maxsize=OPERATION_CACHE_SIZE)
 
 
-schema = strawberry.Schema(
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_unexpected(errors)
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     types=[Article, Tag, Contributor, ImageCredit],
     scalar_overrides={datetime: DateTime},
-    extensions=[_parser_cache, _validation_cache, AccessControl, ErrorCodes],
+    extensions=[_parser_cache, _validation_cache, AccessControl],
     config=StrawberryConfig(auto_camel_case=True),
 )
 

@@ -10,10 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.graphiql.page import render_page
 from cms.graphql.context import Context
+from cms.graphql.errors import formatted
 from cms.graphql.loaders import Loaders
 from cms.graphql.schema import schema
 from cms.read.visibility import Viewer
@@ -29,6 +32,16 @@ class GraphQLView(GraphQL[Context, None]):
             allow_queries_via_get=True,
         )
         self.settings = settings
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            response["errors"] = [formatted(error) for error in result.errors]
+        if result.extensions:
+            response["extensions"] = result.extensions
+        return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page: assets served by the app, not a CDN."""

@@ -10,9 +10,13 @@ from typing import Any
 
 from cms.models import ArticleStatus
 from cms.read.listing import Key, Listing, Ordering
+from cms.read.pages import UserInputError
 from cms.read.rows import ARTICLE_COLUMNS, ArticleRow, article_row
 from cms.read.sql import binary_order, fetch, ordered_join, placeholders
 from cms.read.visibility import Viewer
+
+#: Most tags one `filter.tags` may require.
+MAX_FILTER_TAGS = 50
 
 
 class SortField(StrEnum):
@@ -34,6 +38,10 @@ class ArticleFilter:
     published_before: datetime | None = None
 
     def conditions(self) -> tuple[list[str], list[Any]]:
+        if len(self.tags) > MAX_FILTER_TAGS:
+            raise UserInputError(
+                f"`filter.tags` takes at most {MAX_FILTER_TAGS} tags (got {len(self.tags)})"
+            )
         conditions: list[str] = []
         params: list[Any] = []
         if self.status is not None:

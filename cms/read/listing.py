@@ -87,9 +87,13 @@ def _cursor_value(key: Key, raw: Any) -> Any:
     if raw is None:
         return None
     if key.is_datetime:
-        if not isinstance(raw, str):
+        try:
+            parsed = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
             raise UserInputError("the cursor does not fit this ordering")
-        return datetime.fromisoformat(raw)
+        return parsed
     if not isinstance(raw, (int, str)) or isinstance(raw, bool):
         raise UserInputError("the cursor does not fit this ordering")
     return raw

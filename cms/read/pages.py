@@ -60,7 +60,17 @@ def decode_cursor(ordering: str, cursor: str, argument: str) -> tuple[Any, ...]:
             f"`{argument}` is a cursor from another list or ordering; "
             "use a cursor from this connection's edges or pageInfo"
         )
-    return tuple(plain[1:])
+    values = tuple(plain[1:])
+    if not all(_plain_value(value) for value in values):
+        raise UserInputError(f"`{argument}` is not a valid cursor")
+    return values
+
+
+def _plain_value(value: Any) -> bool:
+    """What our cursors hold: text, null, or a whole number a database column can store."""
+    if value is None or isinstance(value, str):
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
 
 
 def _size(name: str, value: int | None, settings: Settings) -> None:

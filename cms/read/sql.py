@@ -13,6 +13,8 @@ from typing import Any
 
 from tortoise import connections
 
+from cms.read.pages import UserInputError
+
 Row = Sequence[Any]
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -31,6 +33,11 @@ def _numbered(sql: str) -> str:
 def _param(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC)
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:  # a lone surrogate from a JSON "\\ud800" escape
+            raise UserInputError("text arguments must be valid Unicode") from None
     return value
 
 

@@ -1,6 +1,6 @@
 """Configuration, read once from environment variables with documented defaults.
 
-Every setting the service reads lives here; nothing else looks at ``os.environ``.
+Every setting the service reads lives here (the CLI only adds option defaults for `cms serve`).
 """
 
 from __future__ import annotations

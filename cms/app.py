@@ -29,6 +29,7 @@ from tortoise.context import TortoiseContext, _current_context
 from cms import db
 from cms.graphiql.page import assets_app
 from cms.graphql.view import GraphQLView
+from cms.read.sql import request_reads
 from cms.settings import Settings, get_settings
 
 
@@ -95,7 +96,8 @@ class _WithDatabase:
         # overwrite (and then reset from the wrong task).
         token = _current_context.set(tortoise)
         try:
-            await self.app(scope, receive, send)
+            with request_reads():
+                await self.app(scope, receive, send)
         finally:
             _current_context.reset(token)
 

@@ -6,26 +6,45 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
 from tortoise.migrations.executor import MigrationExecutor
 
+from cms.read.sql import use_replicas
 from cms.settings import Settings, get_settings
 
 #: The Tortoise app label of every cms model.
 APP_LABEL = "cms"
 
 
-def tortoise_config(settings: Settings | None = None) -> dict[str, Any]:
-    """The Tortoise configuration for ``settings`` (the process settings by default)."""
-    settings = settings or get_settings()
-    url = settings.database_url
+#: The connection name reads use when read replicas are configured.
+REPLICA = "replica"
+
+
+def _connection(url: str, settings: Settings) -> dict[str, Any]:
+    """One connection's configuration: our SQLite engine, or PostgreSQL with a sized pool."""
     if url.startswith("sqlite://") and "busy_timeout" not in url:
         sep = "&" if "?" in url else "?"
         url = f"{url}{sep}busy_timeout={settings.sqlite_busy_timeout_ms}"
+    config = expand_db_url(url)
+    if config["engine"] == "tortoise.backends.sqlite":
+        config["engine"] = "cms.sqlite_engine"
+    elif config["engine"] in ("tortoise.backends.asyncpg", "tortoise.backends.psycopg"):
+        config["credentials"].setdefault("maxsize", settings.db_pool_size)
+        config["credentials"].setdefault("minsize", 1)
+    return config
+
+
+def tortoise_config(settings: Settings | None = None) -> dict[str, Any]:
+    """The Tortoise configuration for ``settings`` (the process settings by default)."""
+    settings = settings or get_settings()
+    connections = {"default": _connection(settings.database_url, settings)}
+    for index, url in enumerate(settings.replica_urls):
+        connections[f"{REPLICA}{index}"] = _connection(url, settings)
     return {
-        "connections": {"default": url},
+        "connections": connections,
         "apps": {
             APP_LABEL: {
                 "models": ["cms.models"],
@@ -76,9 +95,13 @@ async def require_migrated() -> None:
 @asynccontextmanager
 async def database(settings: Settings | None = None) -> AsyncIterator[TortoiseContext]:
     """Open the database for the duration of the block; close it on the way out."""
+    settings = settings or get_settings()
+    config = tortoise_config(settings)
     async with TortoiseContext() as ctx:
-        await ctx.init(config=tortoise_config(settings))
+        await ctx.init(config=config)
+        use_replicas([name for name in config["connections"] if name.startswith(REPLICA)])
         try:
             yield ctx
         finally:
+            use_replicas([])
             await ctx.close_connections()

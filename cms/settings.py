@@ -55,6 +55,16 @@ class Settings:
     #: Largest ``first``/``last`` a connection accepts; more is an error, never a silent cut
     #: (``CMS_MAX_PAGE_SIZE``).
     max_page_size: int = 100
+    #: Most connections each process keeps to PostgreSQL (``CMS_DB_POOL_SIZE``).
+    db_pool_size: int = 10
+    #: Read replicas of a PostgreSQL primary (``CMS_DATABASE_REPLICA_URLS``, comma-separated):
+    #: reads go to them, writes (and reads later in a request that wrote) to the primary.
+    replica_urls: tuple[str, ...] = ()
+    #: Request log lines as JSON objects (``CMS_LOG_JSON``); plain text when false.
+    log_json: bool = True
+    #: Seconds ``cms serve`` lets in-flight requests finish on shutdown
+    #: (``CMS_GRACEFUL_SHUTDOWN_SECONDS``).
+    graceful_shutdown_seconds: int = 30
     #: Serve the GraphiQL explorer at ``GET /graphql`` (``CMS_GRAPHIQL``; turn it off in
     #: production if the API should not be explorable).
     graphiql: bool = True
@@ -68,6 +78,14 @@ def load_settings() -> Settings:
         default_page_size=_env_int("CMS_DEFAULT_PAGE_SIZE", 20),
         max_page_size=_env_int("CMS_MAX_PAGE_SIZE", 100),
         graphiql=_env_bool("CMS_GRAPHIQL", True),
+        db_pool_size=_env_int("CMS_DB_POOL_SIZE", 10),
+        replica_urls=tuple(
+            url.strip()
+            for url in os.environ.get("CMS_DATABASE_REPLICA_URLS", "").split(",")
+            if url.strip()
+        ),
+        log_json=_env_bool("CMS_LOG_JSON", True),
+        graceful_shutdown_seconds=_env_int("CMS_GRACEFUL_SHUTDOWN_SECONDS", 30),
     )
 
 

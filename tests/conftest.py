@@ -1,11 +1,9 @@
-"""Test databases are built by running the migrations (never generated from the models), once
-per session into a template file that each test copies."""
+"""Shared fixtures: a fresh migrated database per test (see :mod:`tests.databases`), the seed
+files, and helpers to run real server processes."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +17,7 @@ import pytest
 
 from cms import db
 from cms.settings import Settings
+from tests.databases import Databases, FreshDatabases
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_TEXT = REPO / "fixtures" / "000_19c78cea398296cf.txt"
@@ -26,24 +25,25 @@ SEED_JSON = REPO / "fixtures" / "seed.json"
 SEED_SLUG = "peruvian-president-dina-boluarte-arrives-in-beijing-for-landmark-state-visit"
 
 
-def sqlite_settings(path: Path) -> Settings:
-    return Settings(database_url=f"sqlite://{path}")
-
-
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An SQLite file with every migration applied."""
-    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-    asyncio.run(db.migrate(sqlite_settings(path)))
-    return path
+def session_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
+    made = Databases(tmp_path_factory.mktemp("databases"))
+    yield made
+    made.close()
 
 
 @pytest.fixture
-def db_settings(template_db: Path, tmp_path: Path) -> Settings:
+def databases(session_databases: Databases) -> Iterator[FreshDatabases]:
+    """Makes fresh databases for one test; drops them when the test ends."""
+    made = FreshDatabases(session_databases)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def db_settings(databases: FreshDatabases) -> Settings:
     """Settings pointing at a fresh, migrated database of this test's own."""
-    path = tmp_path / "cms.sqlite3"
-    shutil.copyfile(template_db, path)
-    return sqlite_settings(path)
+    return databases.new()
 
 
 @pytest.fixture
@@ -60,11 +60,9 @@ def free_port() -> int:
         return port
 
 
-def seeded_env(template_db: Path, tmp_path: Path) -> dict[str, str]:
-    """Environment for a server process: a migrated copy of the template with the seed loaded."""
-    database = tmp_path / "served.sqlite3"
-    shutil.copyfile(template_db, database)
-    env = {**os.environ, "CMS_DATABASE_URL": f"sqlite://{database}"}
+def seeded_env(databases: FreshDatabases) -> dict[str, str]:
+    """Environment for a server process: a fresh migrated database with the seed loaded."""
+    env = {**os.environ, "CMS_DATABASE_URL": databases.new().database_url}
     subprocess.run(
         [sys.executable, "-m", "cms", "fixtures", "load"], env=env, check=True, capture_output=True
     )
@@ -95,9 +93,9 @@ def running(args: list[str], env: dict[str, str], url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def server(template_db: Path, tmp_path: Path) -> Iterator[str]:
+def server(databases: FreshDatabases) -> Iterator[str]:
     """`cms serve` with two workers on a seeded database; yields the GraphQL URL."""
-    env = seeded_env(template_db, tmp_path)
+    env = seeded_env(databases)
     port = free_port()
     args = [sys.executable, "-m", "cms", "serve", "--port", str(port), "--workers", "2"]
     with running(args, env, f"http://127.0.0.1:{port}/graphql") as url:

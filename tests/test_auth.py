@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +11,7 @@ from cms.auth import AuthenticationError, authenticate, create_token, revoke_tok
 from cms.cli import app
 from cms.models import AccessToken, TokenScope
 from cms.settings import Settings
+from tests.databases import FreshDatabases
 
 runner = CliRunner()
 
@@ -73,7 +73,9 @@ async def test_authenticate(database: Settings) -> None:
         await authenticate(f"Bearer {token}")
 
 
-def test_tokens_need_a_migrated_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CMS_DATABASE_URL", f"sqlite://{tmp_path / 'empty.sqlite3'}")
+def test_tokens_need_a_migrated_database(
+    databases: FreshDatabases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CMS_DATABASE_URL", databases.empty().database_url)
     result = runner.invoke(app, ["tokens", "list"])
     assert result.exit_code == 1 and "cms migrate" in result.output

@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from cms.cli import app
+from cms.settings import Settings
 from tests.conftest import SEED_JSON, SEED_SLUG, SEED_TEXT
+from tests.databases import FreshDatabases
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite://{tmp_path / 'cli.sqlite3'}"
+def db_url(databases: FreshDatabases, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty database (not migrated), named by the environment as users do."""
+    url = databases.empty().database_url
     monkeypatch.setenv("CMS_DATABASE_URL", url)
     return url
 
 
-def article_rows(url: str) -> list[tuple[str, str, int]]:
-    with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
-        return conn.execute("SELECT slug, status, version FROM article ORDER BY id").fetchall()
+def article_rows(url: str) -> list[tuple[Any, ...]]:
+    sql = "SELECT slug, status, version FROM article ORDER BY id"
+    return FreshDatabases.rows(Settings(database_url=url), sql)
 
 
 def test_help_lists_every_command() -> None:
@@ -64,9 +67,9 @@ def test_migrate_load_dump(db_url: str, tmp_path: Path) -> None:
     assert json.loads(result.stdout)["articles"][0]["slug"] == SEED_SLUG
 
 
-def test_database_url_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_url_option(databases: FreshDatabases, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CMS_DATABASE_URL", raising=False)
-    url = f"sqlite://{tmp_path / 'opt.sqlite3'}"
+    url = databases.empty().database_url
     for args in (["migrate"], ["fixtures", "load"]):
         result = runner.invoke(app, [*args, "--database-url", url])
         assert result.exit_code == 0, result.output

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 from tortoise.context import TortoiseContext
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from cms import db
 from cms.settings import Settings
+from tests.databases import DIALECT, FreshDatabases
 
 
 async def test_models_and_migrations_agree() -> None:
@@ -24,28 +22,50 @@ async def test_models_and_migrations_agree() -> None:
     assert pending == [], f"models changed without a migration: {pending}"
 
 
-async def test_migrate_is_idempotent(tmp_path: Path) -> None:
-    settings = Settings(database_url=f"sqlite://{tmp_path / 'db.sqlite3'}")
+async def test_migrate_is_idempotent(databases: FreshDatabases) -> None:
+    settings = databases.empty()
     first = await db.migrate(settings)
     assert first and first[0] == "cms.0001_initial"
     assert await db.migrate(settings) == []
 
 
-def _indexes(path: Path) -> dict[str, list[tuple[str, ...]]]:
-    """Every index of every table, as the column names it covers."""
-    with sqlite3.connect(path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        found: dict[str, list[tuple[str, ...]]] = {}
-        for table in tables:
-            for _, name, *_ in conn.execute(f'PRAGMA index_list("{table}")'):
-                columns = tuple(r[2] for r in conn.execute(f'PRAGMA index_info("{name}")'))
-                found.setdefault(table, []).append(columns)
+#: Every index of the public tables, as (table, index, position, column or NULL for an expression).
+POSTGRES_INDEXES = """
+SELECT t.relname, i.relname, k.n, a.attname
+FROM pg_index x
+JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_class i ON i.oid = x.indexrelid
+CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n)
+LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+WHERE t.relnamespace = 'public'::regnamespace
+"""
+
+
+def _indexes(settings: Settings) -> dict[str, list[tuple[str | None, ...]]]:
+    """Every index of every table, as the column names it covers (None for an expression)."""
+    found: dict[str, list[tuple[str | None, ...]]] = {}
+    if DIALECT == "postgres":
+        columns: dict[tuple[str, str], dict[int, str | None]] = {}
+        for table, index, position, column in FreshDatabases.rows(settings, POSTGRES_INDEXES):
+            columns.setdefault((table, index), {})[position] = column
+        for (table, _), by_position in columns.items():
+            found.setdefault(table, []).append(tuple(by_position[n] for n in sorted(by_position)))
+        return found
+    tables = [
+        r[0]
+        for r in FreshDatabases.rows(settings, "SELECT name FROM sqlite_master WHERE type='table'")
+    ]
+    for table in tables:
+        for _, name, *_ in FreshDatabases.rows(settings, f'PRAGMA index_list("{table}")'):
+            info = FreshDatabases.rows(settings, f'PRAGMA index_info("{name}")')
+            found.setdefault(table, []).append(tuple(r[2] for r in info))
     return found
 
 
-def test_indexes_cover_foreign_keys_default_order_and_status(template_db: Path) -> None:
-    indexes = _indexes(template_db)
-    # An index over a name that is not a column (SQLite reads it as a string) shows as None.
+def test_indexes_cover_foreign_keys_default_order_and_status(db_settings: Settings) -> None:
+    indexes = _indexes(db_settings)
+    # An index over a name that is not a column (SQLite reads it as a string) shows as None;
+    # the only expression index we mean to have is PostgreSQL's search vector (a column).
     assert all(None not in cols for table in indexes.values() for cols in table), indexes
 
     def leading(table: str, *columns: str) -> bool:

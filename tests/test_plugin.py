@@ -9,10 +9,8 @@ per-request context handling.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +25,8 @@ from tortoise.context import get_current_context
 from cms.app import ContentService, create_app
 from cms.fixtures.service import load_files
 from cms.settings import Settings
-from tests.conftest import SEED_JSON, SEED_SLUG, sqlite_settings
+from tests.conftest import SEED_JSON, SEED_SLUG
+from tests.databases import FreshDatabases
 
 #: The seed article's title (fixtures/seed.json).
 SEED_TITLE = "Peruvian President Dina Boluarte Arrives in Beijing for Landmark State Visit"
@@ -225,12 +224,10 @@ async def test_without_the_lifespan_the_service_answers_503(db_settings: Setting
         assert home.text == HOST_HOME
 
 
-def two_services(db_settings: Settings, template_db: Path, tmp_path: Path) -> Starlette:
+def two_services(db_settings: Settings, databases: FreshDatabases) -> Starlette:
     """A host with one service on a seeded database at /a, one on an empty database at /b."""
-    other = tmp_path / "other.sqlite3"
-    shutil.copyfile(template_db, other)
     a = ContentService(db_settings)
-    b = ContentService(sqlite_settings(other))
+    b = ContentService(databases.new())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -244,10 +241,10 @@ def two_services(db_settings: Settings, template_db: Path, tmp_path: Path) -> St
 
 
 async def test_two_services_in_one_host_see_their_own_databases(
-    db_settings: Settings, template_db: Path, tmp_path: Path
+    db_settings: Settings, databases: FreshDatabases
 ) -> None:
     await seed(db_settings)
-    host = two_services(db_settings, template_db, tmp_path)
+    host = two_services(db_settings, databases)
     async with http(host) as client, running(host):
         # Alternate between the two, so that neither can lean on the other's context.
         for _ in range(2):
@@ -258,10 +255,10 @@ async def test_two_services_in_one_host_see_their_own_databases(
 
 
 async def test_concurrent_requests_to_two_services(
-    db_settings: Settings, template_db: Path, tmp_path: Path
+    db_settings: Settings, databases: FreshDatabases
 ) -> None:
     await seed(db_settings)
-    host = two_services(db_settings, template_db, tmp_path)
+    host = two_services(db_settings, databases)
     async with http(host) as client, running(host):
         urls = ["/a/graphql", "/b/graphql"] * 4
         results = await asyncio.gather(

@@ -29,4 +29,17 @@ def test_sqlite_gets_a_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CMS_DATABASE_URL", "sqlite://x.sqlite3")
     monkeypatch.setenv("CMS_SQLITE_BUSY_TIMEOUT_MS", "1234")
     config = db.tortoise_config(load_settings())
-    assert config["connections"]["default"] == "sqlite://x.sqlite3?busy_timeout=1234"
+    connection = config["connections"]["default"]
+    assert connection["engine"] == "cms.sqlite_engine"
+    assert connection["credentials"]["busy_timeout"] == "1234"
+    assert connection["credentials"]["file_path"] == "x.sqlite3"
+
+
+def test_postgres_pool_size_and_replicas(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CMS_DATABASE_URL", "postgres://u:p@db:5432/cms")
+    monkeypatch.setenv("CMS_DB_POOL_SIZE", "7")
+    monkeypatch.setenv("CMS_DATABASE_REPLICA_URLS", "postgres://u:p@r1/cms, postgres://u:p@r2/cms")
+    connections = db.tortoise_config(load_settings())["connections"]
+    assert connections["default"]["engine"] == "tortoise.backends.asyncpg"
+    assert connections["default"]["credentials"]["maxsize"] == 7
+    assert [connections[f"replica{i}"]["credentials"]["host"] for i in range(2)] == ["r1", "r2"]

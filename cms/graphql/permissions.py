@@ -9,6 +9,8 @@ from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from cms.read.sql import read_from_primary
+
 
 def refusal(context: object, operation: OperationType | None) -> GraphQLError | None:
     """The error that stops this operation, or None when the caller may run it."""
@@ -39,4 +41,6 @@ class AccessControl(SchemaExtension):
         if error is not None:
             # A result set before execution replaces it: nothing runs, nothing is written.
             context.result = ExecutionResult(data=None, errors=[error])
+        elif context.operation_type is OperationType.MUTATION:
+            read_from_primary()  # a request that writes reads its own writes
         yield

@@ -45,11 +45,22 @@ SQLITE_BACKWARD = [
     "DROP TABLE IF EXISTS article_fts",
 ]
 POSTGRES_FORWARD = [
+    # English stemming after removing accents, like SQLite's porter + remove_diacritics, and
+    # no stop words, so that every word a person types must match on both databases.
+    # (unaccent is a trusted extension: a database owner may create it.)
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    "CREATE TEXT SEARCH DICTIONARY cms_stem (TEMPLATE = snowball, Language = english)",
+    "CREATE TEXT SEARCH CONFIGURATION cms_search (COPY = english)",
+    """
+    ALTER TEXT SEARCH CONFIGURATION cms_search
+        ALTER MAPPING FOR asciihword, asciiword, hword, hword_asciipart, hword_part, word
+        WITH unaccent, cms_stem
+    """,
     """
     ALTER TABLE article ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('english', coalesce(title, '')), 'A') ||
-        setweight(to_tsvector('english', coalesce(summary, '')), 'B') ||
-        setweight(to_tsvector('english', coalesce(body_text, '')), 'C')
+        setweight(to_tsvector('cms_search'::regconfig, coalesce(title, '')), 'A') ||
+        setweight(to_tsvector('cms_search'::regconfig, coalesce(summary, '')), 'B') ||
+        setweight(to_tsvector('cms_search'::regconfig, coalesce(body_text, '')), 'C')
     ) STORED
     """,
     "CREATE INDEX article_search_vector_idx ON article USING GIN (search_vector)",
@@ -57,6 +68,8 @@ POSTGRES_FORWARD = [
 POSTGRES_BACKWARD = [
     "DROP INDEX IF EXISTS article_search_vector_idx",
     "ALTER TABLE article DROP COLUMN IF EXISTS search_vector",
+    "DROP TEXT SEARCH CONFIGURATION IF EXISTS cms_search",
+    "DROP TEXT SEARCH DICTIONARY IF EXISTS cms_stem",
 ]
 
 

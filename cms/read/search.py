@@ -1,9 +1,14 @@
 """Full-text search: best match first, with an HTML-safe snippet around the matches.
 
-The user's text is words, never engine syntax: it is split into word tokens, each quoted as an
-FTS5 string, so quotes, ``-``, ``:``, ``*``, ``NEAR`` and ``AND`` are searched as plain text
-(or dropped when they are punctuation). All words must match. FTS5's bm25 is lower-is-better;
-``score`` is its negation, so higher is better.
+The user's text is words, never engine syntax: it is split into word tokens, so quotes, ``-``,
+``:``, ``*``, ``NEAR`` and ``AND`` are searched as plain text (or dropped when they are
+punctuation). All words must match; English stems match ("visits" finds "visit") and accents
+do not matter.
+
+SQLite: an FTS5 table (each word a quoted FTS5 string); FTS5's bm25 is lower-is-better, so
+``score`` is its negation. PostgreSQL: a weighted ``tsvector`` column queried with
+``plainto_tsquery`` (which takes plain words only), ranked with ``ts_rank``, snippets from
+``ts_headline``. Title matches outweigh summary matches, which outweigh body matches, on both.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ import html
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from cms.read.articles import ArticleFilter
 from cms.read.pages import Page, UserInputError, Window, encode_cursor
 from cms.read.rows import ARTICLE_COLUMNS, ArticleRow, article_row
-from cms.read.sql import fetch, ordered_join
+from cms.read.sql import dialect, fetch, ordered_join
 from cms.read.visibility import Viewer
 
 #: Words beyond this many are ignored (a pasted paragraph is not a useful query).
@@ -39,12 +45,25 @@ class Hit:
     score: float
 
 
+def words(query: str) -> list[str]:
+    """The words of ``query`` (letters, digits, underscores), at most :data:`MAX_QUERY_WORDS`."""
+    return _WORD.findall(query)[:MAX_QUERY_WORDS]
+
+
 def match_expression(query: str) -> str | None:
     """The FTS5 MATCH text for ``query``: its words, each a quoted string; None if no words."""
-    words = _WORD.findall(query)[:MAX_QUERY_WORDS]
-    if not words:
+    found = words(query)
+    if not found:
         return None
-    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return " ".join('"' + word.replace('"', '""') + '"' for word in found)
+
+
+def _headline_options(markers: tuple[str, str]) -> str:
+    opening, closing = markers
+    return (
+        f'StartSel="{opening}", StopSel="{closing}", MaxWords={SNIPPET_TOKENS + 11}, '
+        'MinWords=15, MaxFragments=2, FragmentDelimiter=" … "'
+    )
 
 
 def _markers() -> tuple[str, str]:
@@ -54,9 +73,14 @@ def _markers() -> tuple[str, str]:
     return f"\ue000{nonce}\ue001", f"\ue001{nonce}\ue000"
 
 
+#: Stand-ins for "<" and ">" in text given to PostgreSQL's ts_headline.
+_ANGLES = "\ue002\ue003"
+
+
 def _snippet(raw: str | None, markers: tuple[str, str]) -> str:
     # html.escape leaves the markers alone: they hold no "&", "<" or ">".
-    escaped = html.escape(raw or "", quote=False)
+    text = (raw or "").replace(_ANGLES[0], "<").replace(_ANGLES[1], ">")
+    escaped = html.escape(text, quote=False)
     opening, closing = markers
     return escaped.replace(opening, "<mark>").replace(closing, "</mark>")
 
@@ -80,6 +104,14 @@ def _bad_cursor() -> UserInputError:
     )
 
 
+def _where(
+    viewer: Viewer, article_filter: ArticleFilter | None, match: str
+) -> tuple[str, list[Any]]:
+    visible, params = viewer.articles()
+    conditions, filter_params = (article_filter or ArticleFilter()).conditions()
+    return " AND ".join([match, visible, *conditions]), [*params, *filter_params]
+
+
 async def search(
     viewer: Viewer, query: str, article_filter: ArticleFilter | None, window: Window
 ) -> tuple[Page[Hit], int | None]:
@@ -87,21 +119,37 @@ async def search(
     match = match_expression(query)
     if match is None:
         return Page([], [], False, False), None
-    visible, params = viewer.articles()
-    conditions, filter_params = (article_filter or ArticleFilter()).conditions()
-    where = " AND ".join(["article_fts MATCH ?", visible, *conditions])
     start = window_offset(window)
-    weights = ", ".join(str(w) for w in WEIGHTS)
     markers = _markers()
-    rows = await fetch(
-        f"SELECT {ARTICLE_COLUMNS}, -bm25(article_fts, {weights}) AS score,"
-        f" snippet(article_fts, -1, ?, ?, '…', {SNIPPET_TOKENS})"
-        # The full-text match must drive the join: SQLite otherwise starts from the
-        # visibility index and runs the MATCH once per article (a second at 10,000).
-        f" FROM article_fts {ordered_join()} article a ON a.id = article_fts.rowid"
-        f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?",
-        [*markers, match, *params, *filter_params, window.limit + 1, start],
-    )
+    if dialect() == "postgres":
+        where, params = _where(viewer, article_filter, "a.search_vector @@ q.query")
+        terms = " ".join(words(query))
+        rows = await fetch(
+            f"SELECT {ARTICLE_COLUMNS}, ranked.score,"
+            # Angle brackets would read as markup to the headline parser, which drops tags:
+            # stand-ins keep them as text until the snippet is escaped.
+            " ts_headline('cms_search', translate(concat_ws(' … ', a.title, a.summary,"
+            " a.body_text), '<>', ?), q.query, ?)"
+            " FROM (SELECT a.id, ts_rank(a.search_vector, q.query) AS score"
+            " FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
+            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?) AS ranked"
+            " JOIN article a ON a.id = ranked.id"
+            " CROSS JOIN plainto_tsquery('cms_search', ?) AS q(query)"
+            " ORDER BY ranked.score DESC, a.id DESC",
+            [_ANGLES, _headline_options(markers), terms, *params, window.limit + 1, start, terms],
+        )
+    else:
+        where, params = _where(viewer, article_filter, "article_fts MATCH ?")
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        rows = await fetch(
+            f"SELECT {ARTICLE_COLUMNS}, -bm25(article_fts, {weights}) AS score,"
+            f" snippet(article_fts, -1, ?, ?, '…', {SNIPPET_TOKENS})"
+            # The full-text match must drive the join: SQLite otherwise starts from the
+            # visibility index and runs the MATCH once per article (a second at 10,000).
+            f" FROM article_fts {ordered_join()} article a ON a.id = article_fts.rowid"
+            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*markers, match, *params, window.limit + 1, start],
+        )
     more = len(rows) > window.limit
     hits = [
         Hit(article_row(row[:11]), _snippet(row[12], markers), float(row[11]))
@@ -120,12 +168,18 @@ async def count(viewer: Viewer, query: str, article_filter: ArticleFilter | None
     match = match_expression(query)
     if match is None:
         return 0
-    visible, params = viewer.articles()
-    conditions, filter_params = (article_filter or ArticleFilter()).conditions()
-    where = " AND ".join(["article_fts MATCH ?", visible, *conditions])
-    rows = await fetch(
-        f"SELECT COUNT(*) FROM article_fts {ordered_join()} article a ON a.id = article_fts.rowid"
-        f" WHERE {where}",
-        [match, *params, *filter_params],
-    )
+    if dialect() == "postgres":
+        where, params = _where(viewer, article_filter, "a.search_vector @@ q.query")
+        rows = await fetch(
+            "SELECT COUNT(*) FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
+            f" WHERE {where}",
+            [" ".join(words(query)), *params],
+        )
+    else:
+        where, params = _where(viewer, article_filter, "article_fts MATCH ?")
+        rows = await fetch(
+            f"SELECT COUNT(*) FROM article_fts {ordered_join()} article a"
+            f" ON a.id = article_fts.rowid WHERE {where}",
+            [match, *params],
+        )
     return int(rows[0][0])

@@ -6,8 +6,11 @@ UTC values and come out as aware datetimes on both databases.
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,9 +44,41 @@ def _param(value: Any) -> Any:
     return value
 
 
+#: Read replicas configured for this process (set when the database opens).
+_replicas: list[str] = []
+#: True for the rest of a request that wrote: it reads its own writes from the primary.
+_primary_only: ContextVar[bool] = ContextVar("cms_primary_only", default=False)
+
+
+def use_replicas(names: Sequence[str]) -> None:
+    """Send reads to these connections (empty: read from the primary)."""
+    _replicas[:] = list(names)
+
+
+@contextmanager
+def request_reads() -> Iterator[None]:
+    """One request's read routing: replicas until it writes (then the primary)."""
+    token = _primary_only.set(False)
+    try:
+        yield
+    finally:
+        _primary_only.reset(token)
+
+
+def read_from_primary() -> None:
+    """Route the current request's reads to the primary from now on (read your writes)."""
+    _primary_only.set(True)
+
+
+def _read_connection() -> Any:
+    if _replicas and not _primary_only.get():
+        return connections.get(random.choice(_replicas))
+    return connections.get("default")
+
+
 async def fetch(sql: str, params: Sequence[Any] = ()) -> list[Row]:
     """Run one read statement; rows come back as sequences, in select-list order."""
-    connection = connections.get("default")
+    connection = _read_connection()
     if connection.capabilities.dialect == "postgres":
         sql = _numbered(sql)
     _, rows = await connection.execute_query(sql, [_param(p) for p in params])

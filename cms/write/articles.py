@@ -166,7 +166,7 @@ async def create_article(data: Mapping[str, Any], now: datetime) -> Outcome:
             None, [FieldError("title", "cannot make a slug from this title; give a slug")]
         )
     try:
-        async with in_transaction():
+        async with in_transaction("default"):
             if await _slug_taken(slug):
                 raise _duplicate(slug)
             relations = _Relations()
@@ -195,7 +195,7 @@ async def _change(
 ) -> Outcome:
     """Apply ``change`` (returns the new state, or raises :class:`_Refused`) atomically."""
     try:
-        async with in_transaction():
+        async with in_transaction("default"):
             before = await load_article(pk)
             if before is None:
                 raise _not_found(pk)
@@ -298,7 +298,7 @@ async def restore_revision(
 async def delete_article(pk: int, expected_version: int | None) -> Outcome:
     """Delete an article (its credits, tag links and revisions go with it)."""
     try:
-        async with in_transaction():
+        async with in_transaction("default"):
             current = await Article.filter(id=pk).values_list("version")
             if not current:
                 raise _not_found(pk)

@@ -57,7 +57,7 @@ async def update_tag(pk: int, data: Mapping[str, Any]) -> TagOutcome:
     for key in ("slug", "name", "kind"):
         if key in data and data[key] is None:
             return TagOutcome(None, [FieldError(key, "must not be null")])
-    async with in_transaction():
+    async with in_transaction("default"):
         tag = await Tag.get_or_none(id=pk)
         if tag is None:
             return TagOutcome(None, _not_found(pk))

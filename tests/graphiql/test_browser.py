@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page, Request, async_playwright
 
 from tests.conftest import free_port, running, seeded_env
+from tests.databases import FreshDatabases
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +45,8 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-def standalone(template_db: Path, tmp_path: Path) -> Iterator[str]:
-    env = seeded_env(template_db, tmp_path)
+def standalone(databases: FreshDatabases) -> Iterator[str]:
+    env = seeded_env(databases)
     port = free_port()
     args = [sys.executable, "-m", "cms", "serve", "--port", str(port)]
     with running(args, env, f"http://127.0.0.1:{port}/graphql") as url:
@@ -54,8 +54,8 @@ def standalone(template_db: Path, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def mounted(template_db: Path, tmp_path: Path) -> Iterator[str]:
-    env = seeded_env(template_db, tmp_path)
+def mounted(databases: FreshDatabases) -> Iterator[str]:
+    env = seeded_env(databases)
     port = free_port()
     args = [
         sys.executable,

@@ -15,6 +15,7 @@ from cms.fixtures.service import load_files
 from cms.generate import generate
 from cms.read.pages import encode_cursor
 from tests.conftest import SEED_JSON, SEED_SLUG
+from tests.databases import DIALECT
 from tests.graphql.conftest import GraphQLClient, SQLCounter
 
 SEARCH = """
@@ -213,7 +214,9 @@ HUAWEIPHONES = "huaweiphones"
         # As a prefix query this would also find "huaweiphones".
         ("huawei*", {SEED_SLUG, TITLE_HUAWEI}),
         ("NEAR(a b)", set()),
-        ("NEAR(huawei museum)", set()),
+        # "NEAR" is a word to find, not an operator: the seed has no "near"... except that
+        # PostgreSQL's English stemmer reads its "nearly" as "near" (SQLite's porter does not).
+        ("NEAR(huawei museum)", {SEED_SLUG} if DIALECT == "postgres" else set()),
         ("huawei AND", {SEED_SLUG, TITLE_HUAWEI}),  # "and" is a word of both
         ("huawei AND museum", {SEED_SLUG}),
         ("OR", set()),

@@ -30,6 +30,17 @@ def _env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be true or false, got {value!r}")
 
 
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
+
+
+def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = _env_str(name, default).lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -65,6 +76,29 @@ class Settings:
     #: Seconds ``cms serve`` lets in-flight requests finish on shutdown
     #: (``CMS_GRACEFUL_SHUTDOWN_SECONDS``).
     graceful_shutdown_seconds: int = 30
+    #: Deepest selection an operation may nest (``CMS_MAX_DEPTH``; introspection excluded).
+    max_depth: int = 10
+    #: Most aliased fields in one operation (``CMS_MAX_ALIASES``).
+    max_aliases: int = 30
+    #: Most tokens in one GraphQL document (``CMS_MAX_TOKENS``).
+    max_tokens: int = 5_000
+    #: Largest cost an operation may have: every field costs 1, and a connection multiplies
+    #: what it selects by its page size (``first``/``last``, else the default) (``CMS_MAX_COST``).
+    max_cost: int = 25_000
+    #: Largest request body in bytes; more is refused with 413 (``CMS_MAX_BODY_BYTES``).
+    max_body_bytes: int = 8 * 1024 * 1024
+    #: Answer introspection queries (``CMS_INTROSPECTION``; GraphiQL needs it).
+    introspection: bool = True
+    #: Origins allowed to call the API from a browser (``CMS_CORS_ORIGINS``, comma-separated;
+    #: ``*`` for any; empty: no CORS headers).
+    cors_origins: tuple[str, ...] = ()
+    #: Persisted queries (``CMS_PERSISTED_QUERIES``): ``apq`` accepts Apollo's automatic
+    #: persisted queries and any other operation; ``allowlist`` runs only the registered
+    #: operations (``schema/operations/`` or ``CMS_PERSISTED_QUERIES_FILE``); ``off``.
+    persisted_queries: str = "apq"
+    #: A JSON file of registered operations for the allow-list: ``{"<sha256>": "query ..."}``
+    #: or a list of query strings (``CMS_PERSISTED_QUERIES_FILE``).
+    persisted_queries_file: str | None = None
     #: Serve the GraphiQL explorer at ``GET /graphql`` (``CMS_GRAPHIQL``; turn it off in
     #: production if the API should not be explorable).
     graphiql: bool = True
@@ -79,13 +113,18 @@ def load_settings() -> Settings:
         max_page_size=_env_int("CMS_MAX_PAGE_SIZE", 100),
         graphiql=_env_bool("CMS_GRAPHIQL", True),
         db_pool_size=_env_int("CMS_DB_POOL_SIZE", 10),
-        replica_urls=tuple(
-            url.strip()
-            for url in os.environ.get("CMS_DATABASE_REPLICA_URLS", "").split(",")
-            if url.strip()
-        ),
+        replica_urls=_env_list("CMS_DATABASE_REPLICA_URLS"),
         log_json=_env_bool("CMS_LOG_JSON", True),
         graceful_shutdown_seconds=_env_int("CMS_GRACEFUL_SHUTDOWN_SECONDS", 30),
+        max_depth=_env_int("CMS_MAX_DEPTH", 10),
+        max_aliases=_env_int("CMS_MAX_ALIASES", 30),
+        max_tokens=_env_int("CMS_MAX_TOKENS", 5_000),
+        max_cost=_env_int("CMS_MAX_COST", 25_000),
+        max_body_bytes=_env_int("CMS_MAX_BODY_BYTES", 8 * 1024 * 1024),
+        introspection=_env_bool("CMS_INTROSPECTION", True),
+        cors_origins=_env_list("CMS_CORS_ORIGINS"),
+        persisted_queries=_env_choice("CMS_PERSISTED_QUERIES", ("apq", "allowlist", "off"), "apq"),
+        persisted_queries_file=os.environ.get("CMS_PERSISTED_QUERIES_FILE") or None,
     )
 
 

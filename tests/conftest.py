@@ -53,11 +53,20 @@ async def database(db_settings: Settings) -> AsyncIterator[Settings]:
         yield db_settings
 
 
+def free_ports(count: int) -> list[int]:
+    """Ports free right now, all different (the sockets are held until all are picked)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return free_ports(1)[0]
 
 
 def seeded_env(databases: FreshDatabases) -> dict[str, str]:

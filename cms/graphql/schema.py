@@ -1,32 +1,30 @@
-"""The schema: the Query root, the DateTime scalar, and the per-request extensions."""
+"""The schema: the Query and Mutation roots, the DateTime scalar, and the per-request
+extensions (caches, access control, limits), built once per set of settings."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache, partial
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from cms.graphql.errors import log_unexpected
+from cms.graphql.limits import CostLimit, Rules, validation_rules
 from cms.graphql.mutations import Mutation
 from cms.graphql.permissions import AccessControl
 from cms.graphql.queries import Query
 from cms.graphql.scalars import DateTime
 from cms.graphql.types import Article, Contributor, ImageCredit, Tag
+from cms.settings import Settings
 
 #: Distinct operation texts whose parsed documents and validation results are cached.
 OPERATION_CACHE_SIZE = 512
-
-
-def _parser_cache() -> ParserCache:
-    return ParserCache(maxsize=OPERATION_CACHE_SIZE)
-
-
-def _validation_cache() -> ValidationCache:
-    return ValidationCache(maxsize=OPERATION_CACHE_SIZE)
 
 
 class Schema(strawberry.Schema):
@@ -36,14 +34,51 @@ class Schema(strawberry.Schema):
         log_unexpected(errors)
 
 
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    types=[Article, Tag, Contributor, ImageCredit],
-    scalar_overrides={datetime: DateTime},
-    extensions=[_parser_cache, _validation_cache, AccessControl],
-    config=StrawberryConfig(auto_camel_case=True),
-)
+def build_schema(settings: Settings) -> Schema:
+    """The schema with the limits of ``settings`` (validation rules are built here, once)."""
+    rules = list(validation_rules(settings))
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(MaxTokensLimiter, settings.max_tokens),
+        partial(ParserCache, maxsize=OPERATION_CACHE_SIZE),
+        partial(Rules, rules),
+        partial(ValidationCache, maxsize=OPERATION_CACHE_SIZE),
+        AccessControl,
+        partial(CostLimit, settings),
+    ]
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Article, Tag, Contributor, ImageCredit],
+        scalar_overrides={datetime: DateTime},
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def schema_for(settings: Settings) -> Schema:
+    """The schema for these settings, built on first use (shared by settings that differ only
+    in what the schema does not depend on, such as the database)."""
+    return _schema_for(
+        Settings(
+            default_page_size=settings.default_page_size,
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            max_cost=settings.max_cost,
+            introspection=settings.introspection,
+        )
+    )
+
+
+@lru_cache(maxsize=8)
+def _schema_for(settings: Settings) -> Schema:
+    return build_schema(settings)
+
+
+#: The schema with the default settings (what `cms schema export` prints).
+schema = schema_for(Settings())
 
 
 def sdl() -> str:

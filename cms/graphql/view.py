@@ -1,47 +1,188 @@
-"""Our GraphQL HTTP/WebSocket view: Strawberry's ASGI view, with the request context we need.
+"""Our GraphQL HTTP/WebSocket view: Strawberry's ASGI view, with what it lacks.
 
-HTTP behaviour Strawberry lacks (response media types, status codes, persisted queries)
-belongs here.
+- Responses in ``application/graphql-response+json`` when the client accepts it, with the
+  GraphQL-over-HTTP status codes (400 for a request that could not run, 401/403 for refused
+  credentials); ``application/json`` (always 200) otherwise.
+- Mutations are never run over GET (405 with ``Allow: POST``).
+- Request bodies over ``max_body_bytes`` get 413; malformed requests a 4xx with a JSON error.
+- Persisted queries (:mod:`cms.graphql.persisted`).
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.graphiql.page import render_page
 from cms.graphql.context import Context
-from cms.graphql.errors import formatted
+from cms.graphql.errors import code_for, formatted
 from cms.graphql.loaders import Loaders
-from cms.graphql.schema import schema
+from cms.graphql.persisted import PersistedQueries, PersistedQueryError
+from cms.graphql.schema import schema_for
 from cms.read.visibility import Viewer
 from cms.settings import Settings
 from cms.timeutil import utcnow
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+#: Status codes for requests that could not run, in application/graphql-response+json.
+_REQUEST_ERROR_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def wants_graphql_response(request: Request) -> bool:
+    """Whether the client accepts application/graphql-response+json (preferred when it does)."""
+    for part in request.headers.get("accept", "").split(","):
+        media, _, params = part.strip().partition(";")
+        if media.strip().lower() == GRAPHQL_RESPONSE and "q=0" not in params.replace(" ", ""):
+            return True
+    return False
+
+
+def error_response(request: Request, status: int, message: str, code: str) -> Response:
+    """A request-level error as a GraphQL response body."""
+    media = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    headers = {"Allow": "GET, POST"} if status == 405 else None
+    return JSONResponse(body, status_code=status, media_type=media, headers=headers)
 
 
 class GraphQLView(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            schema,
+            schema_for(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
         )
         self.settings = settings
+        self.persisted = PersistedQueries(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive=self._limited(scope, receive))
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            status = exc.status_code
+            if exc.reason == "Unsupported content type":
+                status = 415
+            code = {405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}.get(
+                status, "BAD_REQUEST"
+            )
+            response = error_response(request, status, exc.reason, code)
+        except BodyTooLarge:
+            response = error_response(
+                request,
+                413,
+                f"the request body is over the limit of {self.settings.max_body_bytes} bytes",
+                "PAYLOAD_TOO_LARGE",
+            )
+        except PersistedQueryError as exc:
+            status = 400 if exc.code == "BAD_REQUEST" else 200
+            if exc.code == "OPERATION_NOT_ALLOWED":
+                status = 403 if wants_graphql_response(request) else 200
+            response = error_response(request, status, str(exc), exc.code)
+        await response(scope, receive, send)
+
+    def _limited(self, scope: Scope, receive: Receive) -> Receive:
+        """``receive``, refusing bodies over the limit (by Content-Length or as they arrive)."""
+        limit = self.settings.max_body_bytes
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+
+                async def refuse() -> Message:
+                    raise BodyTooLarge
+
+                return refuse
+        received = 0
+
+        async def counting() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge
+            return message
+
+        return counting
+
+    async def parse_http_body(
+        self, request_adapter: Any
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request_adapter)
+        for item in data if isinstance(data, list) else [data]:
+            extensions = item.extensions if isinstance(item.extensions, dict) else None
+            item.query = self.persisted.resolve(item.query, extensions)
+        return data
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            result: ExecutionResult = await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            cause = exc.__cause__
+            if isinstance(cause, InvalidOperationTypeError) and "GET" in exc.reason:
+                raise HTTPException(405, "mutations are not allowed over GET: use POST") from exc
+            raise
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response: GraphQLHTTPResponse = {"data": result.data}
+        graphql_response = wants_graphql_response(request)
+        status = 200
         if result.errors:
             response["errors"] = [formatted(error) for error in result.errors]
+            if result.data is None and all(error.path is None for error in result.errors):
+                # A request error: nothing executed (the new media type leaves data out).
+                status = _REQUEST_ERROR_STATUS.get(code_for(result.errors[0]), 400)
+                if graphql_response:
+                    del response["data"]
         if result.extensions:
             response["extensions"] = result.extensions
+        if graphql_response:
+            sub_response = getattr(request.state, "sub_response", None)
+            if sub_response is not None:
+                sub_response.status_code = status
+                sub_response.media_type = GRAPHQL_RESPONSE
         return response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type == GRAPHQL_RESPONSE:
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+        return response
+
+    def encode_json(self, data: object) -> bytes:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """The explorer for a browser's plain GET; never for a persisted query's GET."""
+        params = request.query_params
+        return (
+            request.method == "GET"
+            and params.get("query") is None
+            and params.get("extensions") is None
+            and "text/html" in request.headers.get("accept", "")
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Our own GraphiQL page: assets served by the app, not a CDN."""
@@ -50,6 +191,8 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        if isinstance(request, Request):
+            request.state.sub_response = response
         auth_error = None
         try:
             caller = await authenticate(request.headers.get("authorization"))

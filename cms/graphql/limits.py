@@ -1,0 +1,169 @@
+"""Limits on what one operation may ask for: depth, aliases, tokens and cost.
+
+Each is a setting (see :mod:`cms.settings`). Depth and aliases are validation rules built once
+per schema, so Strawberry's validation cache keeps working (rules built per request would make
+every request a cache miss). Cost needs the request's variables, so it is checked after
+validation and before execution: every field costs 1, and a connection multiplies the cost of
+what it selects by its page size (``first`` or ``last``, else the default page size).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    value_from_ast,
+)
+from graphql.language import OperationType as ASTOperationType
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import IgnoreContext
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+
+from cms.settings import Settings
+
+#: Page-size arguments that make a field a connection.
+_PAGE_ARGUMENTS = ("first", "last")
+
+
+def _introspection(context: IgnoreContext) -> bool:
+    return context.field_name.startswith("__")
+
+
+def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
+    """Depth and alias rules for these settings (build once, reuse for every request)."""
+    return (
+        depth_validator(settings.max_depth, _introspection),
+        aliases_validator(settings.max_aliases),
+    )
+
+
+class Rules(AddValidationRules):
+    """Adds prebuilt rules (the same classes every request, so validation stays cached)."""
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+    default_page_size: int,
+) -> int:
+    root = {
+        ASTOperationType.QUERY: schema.query_type,
+        ASTOperationType.MUTATION: schema.mutation_type,
+        ASTOperationType.SUBSCRIPTION: schema.subscription_type,
+    }[operation.operation]
+    if root is None:
+        return 0
+
+    def page_size(node: FieldNode, arguments: dict[str, Any]) -> int | None:
+        if not any(name in arguments for name in _PAGE_ARGUMENTS):
+            return None
+        for argument in node.arguments or ():
+            if argument.name.value in _PAGE_ARGUMENTS:
+                value = value_from_ast(
+                    argument.value, arguments[argument.name.value].type, variables
+                )
+                if isinstance(value, int) and value >= 0:
+                    return value
+        return default_page_size
+
+    def selection_cost(
+        selection_set: SelectionSetNode | None,
+        parent: GraphQLNamedType | None,
+        seen: frozenset[str],
+    ) -> int:
+        if selection_set is None or parent is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                if name.startswith("__"):
+                    continue
+                fields = getattr(parent, "fields", {})
+                definition = fields.get(name)
+                if definition is None:
+                    continue
+                child = get_named_type(definition.type)
+                inner = selection_cost(selection.selection_set, child, seen)
+                size = page_size(selection, definition.args)
+                total += 1 + (inner if size is None else size * inner)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = schema.get_type(condition.name.value) if condition else parent
+                total += selection_cost(selection.selection_set, target, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                target = schema.get_type(fragment.type_condition.name.value)
+                total += selection_cost(fragment.selection_set, target, seen | {name})
+        return total
+
+    return selection_cost(operation.selection_set, root, frozenset())
+
+
+class CostLimit(SchemaExtension):
+    """Refuses, before execution, an operation whose cost exceeds ``max_cost``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.result is None:
+            fragments = {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            chosen = [
+                op
+                for op in operations
+                if context.operation_name is None
+                or (op.name is not None and op.name.value == context.operation_name)
+            ][:1]
+            schema = context.schema._schema
+            for operation in chosen:
+                cost = operation_cost(
+                    schema,
+                    operation,
+                    fragments,
+                    context.variables or {},
+                    self.settings.default_page_size,
+                )
+                if cost > self.settings.max_cost:
+                    context.result = ExecutionResult(
+                        data=None,
+                        errors=[
+                            GraphQLError(
+                                f"the operation's cost is {cost}, over the limit of "
+                                f"{self.settings.max_cost}: ask for smaller pages (first/last) "
+                                "or fewer nested connections",
+                                extensions={
+                                    "code": "QUERY_TOO_COMPLEX",
+                                    "cost": cost,
+                                    "limit": self.settings.max_cost,
+                                },
+                            )
+                        ],
+                    )
+        yield

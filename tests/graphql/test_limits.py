@@ -1,0 +1,141 @@
+"""Limits at their edges (just under: works; just over: a clear error), and the operations that
+real clients send staying well under every default limit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from graphql import get_introspection_query
+
+from cms.app import ContentService
+from cms.bundled import operations
+from cms.fixtures.service import load_files
+from cms.graphql.limits import operation_cost
+from cms.graphql.schema import schema_for
+from cms.settings import Settings
+from tests.conftest import SEED_JSON
+from tests.graphql.conftest import GraphQLClient
+from tests.graphql.test_schema import example_variables
+
+LIMITS = {"max_depth": 6, "max_aliases": 3, "max_tokens": 40, "max_cost": 300}
+
+
+@pytest.fixture
+async def strict(db_settings: Settings) -> AsyncIterator[GraphQLClient]:
+    settings = Settings(database_url=db_settings.database_url, **LIMITS)  # type: ignore[arg-type]
+    service = ContentService(settings)
+    async with service.lifespan():
+        await load_files([SEED_JSON])
+        transport = httpx.ASGITransport(app=service.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield GraphQLClient(http)
+
+
+async def code(client: GraphQLClient, query: str, variables: dict[str, Any] | None = None) -> str:
+    result = await client.post(query, variables)
+    if "errors" not in result:
+        return "ok"
+    error = result["errors"][0]
+    return f"{error['extensions']['code']}: {error['message']}"
+
+
+async def test_depth(strict: GraphQLClient) -> None:
+    # Depth counts nested selections: articles 1, edges 2, node 3, imageCredits 4, article 5...
+    six = "{ articles { edges { node { imageCredits { article { imageCredits { text } } } } } } }"
+    seven = (
+        "{ articles { edges { node { imageCredits { article { imageCredits {"
+        " contributors { slug } } } } } } } }"
+    )
+    assert await code(strict, six) == "ok"
+    result = await code(strict, seven)
+    assert result.startswith("GRAPHQL_VALIDATION_FAILED") and "depth of 6" in result
+    # Introspection is not held to the depth limit (GraphiQL needs it).
+    assert (
+        await code(
+            strict, "{ __schema { types { fields { type { ofType { ofType { name } } } } } } }"
+        )
+        == "ok"
+    )
+
+
+async def test_aliases(strict: GraphQLClient) -> None:
+    three = "{ a: __typename b: __typename c: __typename }"
+    four = "{ a: __typename b: __typename c: __typename d: __typename }"
+    assert await code(strict, three) == "ok"
+    result = await code(strict, four)
+    assert result.startswith("GRAPHQL_VALIDATION_FAILED") and "aliases" in result
+
+
+async def test_tokens(strict: GraphQLClient) -> None:
+    just_under = "{ " + " ".join(["__typename"] * 37) + " }"  # 39 tokens
+    over = "{ " + " ".join(["__typename"] * 39) + " }"  # 41 tokens
+    assert await code(strict, just_under) == "ok"
+    result = await code(strict, over)
+    assert result.startswith("GRAPHQL_PARSE_FAILED") and "40 tokens" in result
+
+
+async def test_cost_uses_page_sizes_and_variables(strict: GraphQLClient) -> None:
+    query = "query($n: Int) { articles(first: $n) { edges { node { slug tags { slug } } } } }"
+    # cost = 1 (articles) + n * (edges 1 + node 1 + slug 1 + tags 1 + slug 1) = 1 + 5n
+    assert await code(strict, query, {"n": 59}) == "ok"  # 296
+    result = await code(strict, query, {"n": 60})  # 301
+    assert result.startswith("QUERY_TOO_COMPLEX")
+    assert "cost is 301" in result and "limit of 300" in result
+    # Without first, the default page size (20) counts.
+    assert await code(strict, query) == "ok"  # 101
+
+
+async def test_cost_multiplies_nested_connections(strict: GraphQLClient) -> None:
+    nested = (
+        "{ tags(first: 10) { edges { node { articles(first: 10) { edges { node { slug } } } } } } }"
+    )
+    result = await code(strict, nested)
+    assert result.startswith("QUERY_TOO_COMPLEX") and "cost is 331" in result
+
+
+async def test_server_answers_normally_after_refusals(strict: GraphQLClient) -> None:
+    for query in ("{ " * 500 + "}" * 500, "{ a: __typename " * 10 + "}", "{" * 10000):
+        await strict.post(query)
+    assert await code(strict, "{ articles { totalCount } }") == "ok"
+
+
+CLIENT_INTROSPECTION = {
+    "graphiql": get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+    ),
+    "apollo/gql": get_introspection_query(descriptions=True),
+    "minimal": get_introspection_query(descriptions=False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLIENT_INTROSPECTION))
+async def test_introspection_queries_pass_the_default_limits(
+    seeded: GraphQLClient, name: str
+) -> None:
+    result = await seeded.post(CLIENT_INTROSPECTION[name])
+    assert "errors" not in result, result["errors"]
+    assert result["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+@pytest.mark.parametrize("name", sorted(operations()))
+def test_example_operations_are_well_under_the_default_cost(name: str) -> None:
+    from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+
+    settings = Settings()
+    text = operations()[name]
+    document = parse(text)
+    (operation,) = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    cost = operation_cost(
+        schema_for(settings)._schema, operation, fragments, example_variables(text), 20
+    )
+    assert 0 < cost <= settings.max_cost // 10, cost

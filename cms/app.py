@@ -29,6 +29,8 @@ from tortoise.context import TortoiseContext, _current_context
 from cms import db
 from cms.graphiql.page import assets_app
 from cms.graphql.view import GraphQLView
+from cms.health import health_routes, is_health_check
+from cms.observability import RequestLogMiddleware, configure_logging
 from cms.read.sql import request_reads
 from cms.settings import Settings, get_settings
 
@@ -41,13 +43,15 @@ class ContentService:
         self._tortoise: TortoiseContext | None = None
         view = GraphQLView(self.settings)
         self.routes: list[BaseRoute] = [
+            *health_routes(lambda: self._tortoise is not None),
             Route("/graphql", view, methods=["GET", "POST"], name="graphql"),
             WebSocketRoute("/graphql", view, name="graphql-ws"),
         ]
         if self.settings.graphiql:
             self.routes.append(Mount("/graphql/assets", app=assets_app(), name="graphiql-assets"))
-        #: The ASGI app to mount in a host (it has no lifespan of its own).
-        self.app: ASGIApp = _WithDatabase(Starlette(routes=self.routes), self)
+        #: The ASGI app to mount in a host (it has no lifespan of its own): request ids and
+        #: access logs around the routes, each request in the service's database context.
+        self.app: ASGIApp = RequestLogMiddleware(_WithDatabase(Starlette(routes=self.routes), self))
 
     @asynccontextmanager
     async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
@@ -78,6 +82,9 @@ class _WithDatabase:
             await self.app(scope, receive, send)
             return
         if tortoise is None:
+            if is_health_check(scope):  # /healthz needs no database; /readyz says it is closed
+                await self.app(scope, receive, send)
+                return
             response = JSONResponse(
                 {
                     "errors": [
@@ -105,6 +112,7 @@ class _WithDatabase:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The standalone app: the service's routes with a lifespan that opens the database."""
     service = ContentService(settings)
+    configure_logging(service.settings)
     app = Starlette(routes=[], lifespan=service.lifespan)
     app.mount("", service.app)
     app.state.content = service

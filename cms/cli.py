@@ -74,15 +74,36 @@ def serve(
     reload: Annotated[
         bool, typer.Option(help="Restart when the code changes (development).")
     ] = False,
+    access_log: Annotated[
+        bool,
+        typer.Option(help="Also write uvicorn's access log (cms logs every request itself)."),
+    ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Serve the GraphQL API (and GraphiQL) with uvicorn."""
+    """Serve the GraphQL API (and GraphiQL) with uvicorn.
+
+    On SIGTERM (or Ctrl-C) it stops accepting connections, lets requests in flight finish (for
+    up to CMS_GRACEFUL_SHUTDOWN_SECONDS) and closes the database; after SIGTERM it exits 0.
+    """
     import os
+    import signal
+    from types import FrameType
 
     import uvicorn
 
+    from cms.observability import configure_logging
+
     if database_url:
         os.environ["CMS_DATABASE_URL"] = database_url  # worker processes read the environment
+    settings = load_settings()
+    configure_logging(settings)
+
+    def exit_cleanly(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found
+    # installed: a graceful stop ends with status 0, as it does with several workers.
+    signal.signal(signal.SIGTERM, exit_cleanly)
     typer.echo(f"GraphQL API and GraphiQL: http://{host}:{port}/graphql", err=True)
     uvicorn.run(
         "cms.app:create_app",
@@ -92,6 +113,8 @@ def serve(
         workers=workers,
         reload=reload,
         log_level="info",
+        access_log=access_log,
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )
 
 

@@ -1,5 +1,6 @@
 """Errors that help and leak nothing: every error leaves with an ``extensions.code``, and
-unexpected exceptions are logged with their traceback but shown only as "Internal server error".
+unexpected exceptions are logged with their traceback but shown only as "Internal server error"
+with the request id (also in ``extensions.requestId``), which finds the log record.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from cms.observability import current_request_id
 from cms.read.pages import UserInputError
 
 logger = logging.getLogger("cms.graphql")
@@ -39,9 +41,15 @@ def formatted(error: GraphQLError) -> dict[str, Any]:
     """The error as sent: with its code, and masked when it was not meant for the caller."""
     code = code_for(error)
     result: dict[str, Any] = dict(error.formatted)
+    extensions: dict[str, Any] = {**(result.get("extensions") or {}), "code": code}
     if code == INTERNAL:
-        result["message"] = "Internal server error"
-    result["extensions"] = {**(result.get("extensions") or {}), "code": code}
+        request_id = current_request_id()
+        if request_id is None:  # executed outside an HTTP request
+            result["message"] = "Internal server error"
+        else:
+            result["message"] = f"Internal server error (request id {request_id})"
+            extensions["requestId"] = request_id
+    result["extensions"] = extensions
     return result
 
 
@@ -50,9 +58,12 @@ def log_unexpected(errors: list[GraphQLError]) -> None:
     for error in errors:
         if code_for(error) == INTERNAL:
             original = error.original_error or error
+            request_id = current_request_id()
             logger.error(
-                "unexpected error in %s: %s",
+                "unexpected error in %s (request id %s): %s",
                 ".".join(str(p) for p in error.path or []) or "operation",
+                request_id or "-",
                 error.message,
                 exc_info=(type(original), original, original.__traceback__),
+                extra={"request_id": request_id},
             )

@@ -56,7 +56,7 @@ async def test_hostile_arguments_are_bad_user_input(
     result = await seeded.post(query, variables)
     (error, *_) = result["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT", error
-    assert error["message"] != "Internal server error"
+    assert not error["message"].startswith("Internal server error")
 
 
 async def test_a_lone_surrogate_is_bad_user_input(seeded: GraphQLClient) -> None:

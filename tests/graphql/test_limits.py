@@ -139,3 +139,14 @@ def test_example_operations_are_well_under_the_default_cost(name: str) -> None:
         schema_for(settings)._schema, operation, fragments, example_variables(text), 20
     )
     assert 0 < cost <= settings.max_cost // 10, cost
+
+
+async def test_introspection_can_be_turned_off(db_settings: Settings) -> None:
+    service = ContentService(Settings(database_url=db_settings.database_url, introspection=False))
+    async with service.lifespan():
+        transport = httpx.ASGITransport(app=service.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            client = GraphQLClient(http)
+            result = await code(client, "{ __schema { queryType { name } } }")
+            assert result.startswith("GRAPHQL_VALIDATION_FAILED") and "introspection" in result
+            assert await code(client, "{ articles { totalCount } }") == "ok"

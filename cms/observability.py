@@ -1,0 +1,169 @@
+"""Request ids and structured request logs.
+
+:class:`RequestLogMiddleware` gives every HTTP request an id: the caller's ``X-Request-ID``
+when it is sane (1-128 characters of ``A-Z a-z 0-9 . _ -``), else a fresh one. The id is
+returned in the response's ``X-Request-ID``, readable during the request through
+:func:`current_request_id` (internal GraphQL errors quote it), and logged with one line per
+request on the ``cms.access`` logger: method, path, status, duration_ms, request_id, client.
+
+:func:`configure_logging` sends the ``cms`` loggers to stderr, one JSON object a line
+(:class:`JSONFormatter`) or plain text, as ``settings.log_json`` says.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cms.settings import Settings
+
+HEADER = "X-Request-ID"
+_HEADER_KEY = HEADER.lower().encode("latin-1")
+_SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+access_logger = logging.getLogger("cms.access")
+
+_request_id: ContextVar[str | None] = ContextVar("cms_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    """The id of the HTTP request being served, or None outside one."""
+    return _request_id.get()
+
+
+def request_id_for(incoming: str | None) -> str:
+    """``incoming`` when it is a sane request id, else a new one (32 hex digits)."""
+    if incoming is not None and _SANE_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+class RequestLogMiddleware:
+    """Pure ASGI middleware: request id in and out, and one access log line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = None
+        for key, value in scope.get("headers", ()):
+            if key.lower() == _HEADER_KEY:
+                incoming = value.decode("latin-1")
+                break
+        request_id = request_id_for(incoming)
+        status = 500  # what the caller sees if the app fails before it responds
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(raw=list(message.get("headers", [])))
+                headers[HEADER] = request_id
+                message = {**message, "headers": headers.raw}
+            await send(message)
+
+        token = _request_id.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            _request_id.reset(token)
+            _log_request(scope, status, time.perf_counter() - started, request_id)
+
+
+def _log_request(scope: Scope, status: int, seconds: float, request_id: str) -> None:
+    client = scope.get("client")
+    address = f"{client[0]}:{client[1]}" if client else None
+    method: str = scope.get("method", "")
+    path: str = scope.get("path", "")
+    duration_ms = round(seconds * 1000, 2)
+    access_logger.info(
+        "%s %s %d %.2fms request_id=%s client=%s",
+        method,
+        path,
+        status,
+        duration_ms,
+        request_id,
+        address or "-",
+        extra={
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "request_id": request_id,
+            "client": address,
+        },
+    )
+
+
+#: Attributes every LogRecord has; anything else on a record came from ``extra``.
+_RECORD_ATTRIBUTES = frozenset(
+    logging.LogRecord("", logging.INFO, "", 0, "", None, None).__dict__
+) | {"message", "asctime"}
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, the record's ``extra`` fields,
+    the current request id (when there is one) and any traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
+                payload[key] = value
+        if "request_id" not in payload and (request_id := current_request_id()) is not None:
+            payload["request_id"] = request_id
+        if record.exc_info:
+            payload["exc_info"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            payload["stack_info"] = self.formatStack(record.stack_info)
+        return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is when a record arrives (as test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+    def flush(self) -> None:
+        self.stream = sys.stderr
+        super().flush()
+
+
+def configure_logging(settings: Settings) -> None:
+    """Send the ``cms`` loggers (INFO and up, unless set otherwise) to stderr, formatted as
+    ``settings.log_json`` says. Calling it again reformats; it never adds a second handler."""
+    logger = logging.getLogger("cms")
+    handler = next((h for h in logger.handlers if isinstance(h, _StderrHandler)), None)
+    if handler is None:
+        handler = _StderrHandler()
+        logger.addHandler(handler)
+    handler.setFormatter(JSONFormatter() if settings.log_json else logging.Formatter(TEXT_FORMAT))
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)

@@ -32,6 +32,7 @@ from cms.graphql.view import GraphQLView
 from cms.health import health_routes, is_health_check
 from cms.observability import RequestLogMiddleware, configure_logging
 from cms.read.sql import request_reads
+from cms.security import secured
 from cms.settings import Settings, get_settings
 
 
@@ -51,7 +52,9 @@ class ContentService:
             self.routes.append(Mount("/graphql/assets", app=assets_app(), name="graphiql-assets"))
         #: The ASGI app to mount in a host (it has no lifespan of its own): request ids and
         #: access logs around the routes, each request in the service's database context.
-        self.app: ASGIApp = RequestLogMiddleware(_WithDatabase(Starlette(routes=self.routes), self))
+        self.app: ASGIApp = RequestLogMiddleware(
+            secured(_WithDatabase(Starlette(routes=self.routes), self), self.settings)
+        )
 
     @asynccontextmanager
     async def lifespan(self, app: Any = None) -> AsyncIterator[None]:

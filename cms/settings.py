@@ -99,6 +99,14 @@ class Settings:
     #: A JSON file of registered operations for the allow-list: ``{"<sha256>": "query ..."}``
     #: or a list of query strings (``CMS_PERSISTED_QUERIES_FILE``).
     persisted_queries_file: str | None = None
+    #: Cache what anonymous and read callers see, invalidated by every write in any process
+    #: and expiring at the next scheduled publication (``CMS_RESPONSE_CACHE``).
+    response_cache: bool = True
+    #: Most bytes of responses the cache keeps per process (``CMS_RESPONSE_CACHE_BYTES``).
+    response_cache_bytes: int = 64 * 1024 * 1024
+    #: ``max-age`` for cacheable responses, in seconds (``CMS_CACHE_MAX_AGE``). The default,
+    #: 0, makes clients and CDNs revalidate with the ETag; more accepts that much staleness.
+    cache_max_age: int = 0
     #: Serve the GraphiQL explorer at ``GET /graphql`` (``CMS_GRAPHIQL``; turn it off in
     #: production if the API should not be explorable).
     graphiql: bool = True
@@ -112,6 +120,9 @@ def load_settings() -> Settings:
         default_page_size=_env_int("CMS_DEFAULT_PAGE_SIZE", 20),
         max_page_size=_env_int("CMS_MAX_PAGE_SIZE", 100),
         graphiql=_env_bool("CMS_GRAPHIQL", True),
+        response_cache=_env_bool("CMS_RESPONSE_CACHE", True),
+        response_cache_bytes=_env_int("CMS_RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
+        cache_max_age=_env_int("CMS_CACHE_MAX_AGE", 0),
         db_pool_size=_env_int("CMS_DB_POOL_SIZE", 10),
         replica_urls=_env_list("CMS_DATABASE_REPLICA_URLS"),
         log_json=_env_bool("CMS_LOG_JSON", True),

@@ -11,9 +11,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -25,6 +29,14 @@ from strawberry.types import ExecutionResult
 
 from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.graphiql.page import render_page
+from cms.graphql.cache import (
+    Entry,
+    ResponseCache,
+    cache_key,
+    content_version,
+    etag_of,
+    next_publication,
+)
 from cms.graphql.context import Context
 from cms.graphql.errors import code_for, formatted
 from cms.graphql.loaders import Loaders
@@ -42,6 +54,44 @@ _REQUEST_ERROR_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
 
 class BodyTooLarge(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class _Plan:
+    key: str
+    version: int
+    now: datetime
+
+
+@lru_cache(maxsize=1024)
+def operation_type(query: str, operation_name: str | None) -> str | None:
+    """``query``, ``mutation`` or ``subscription`` for the operation a request runs (None
+    when the document does not parse or names no such operation)."""
+    try:
+        document = parse(query, max_tokens=100_000)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1:
+        return None
+    return operations[0].operation.value
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    return if_none_match.strip() == "*" or etag in [t.strip() for t in if_none_match.split(",")]
+
+
+def _has_errors(body: bytes) -> bool:
+    if b'"errors"' not in body:
+        return False
+    try:
+        return "errors" in json.loads(body)
+    except ValueError:
+        return True
 
 
 def wants_graphql_response(request: Request) -> bool:
@@ -70,6 +120,9 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self.settings = settings
         self.persisted = PersistedQueries(settings)
+        self.cache = (
+            ResponseCache(settings.response_cache_bytes) if settings.response_cache else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,7 +130,13 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive=self._limited(scope, receive))
         try:
-            response = await self.run(request)
+            plan = await self._cache_plan(request) if self.cache is not None else None
+            hit = self.cache.get(plan.key, plan.version, plan.now) if plan and self.cache else None
+            if plan is not None and hit is not None:
+                response = self._cached_response(request, hit)
+            else:
+                response = await self.run(request)
+                response = await self._fill_cache(request, plan, response)
         except HTTPException as exc:
             status = exc.status_code
             if exc.reason == "Unsupported content type":
@@ -99,6 +158,86 @@ class GraphQLView(GraphQL[Context, None]):
                 status = 403 if wants_graphql_response(request) else 200
             response = error_response(request, status, str(exc), exc.code)
         await response(scope, receive, send)
+
+    async def _cache_plan(self, request: Request) -> _Plan | None:
+        """Where this request's response lives in the cache, or None when it may not be cached:
+        not a query, or a caller who may see drafts."""
+        if request.method not in ("GET", "POST"):
+            return None
+        authorization = request.headers.get("authorization")
+        if authorization:
+            try:
+                caller = await authenticate(authorization)
+            except AuthenticationError:
+                return None  # the normal path answers UNAUTHENTICATED
+            request.state.caller = caller
+            if caller.can_preview:
+                return None
+        try:
+            if request.method == "GET":
+                params = request.query_params
+                query = params.get("query")
+                name = params.get("operationName")
+                variables = json.loads(params.get("variables") or "null")
+                extensions = json.loads(params.get("extensions") or "null")
+            else:
+                if not request.headers.get("content-type", "").startswith("application/json"):
+                    return None
+                body = json.loads(await request.body())
+                if not isinstance(body, dict):
+                    return None
+                query, name = body.get("query"), body.get("operationName")
+                variables, extensions = body.get("variables"), body.get("extensions")
+            query = self.persisted.resolve(
+                query if isinstance(query, str) else None,
+                extensions if isinstance(extensions, dict) else None,
+            )
+        except (ValueError, PersistedQueryError):
+            return None  # the normal path answers the problem
+        if (
+            query is None
+            or operation_type(query, name if isinstance(name, str) else None) != "query"
+        ):
+            return None
+        media = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
+        return _Plan(
+            key=cache_key(query, name, variables, media),
+            version=await content_version(),
+            now=utcnow(),
+        )
+
+    def _cache_control(self) -> str:
+        if self.settings.cache_max_age > 0:
+            return f"public, max-age={self.settings.cache_max_age}"
+        return "no-cache"
+
+    def _cached_response(self, request: Request, entry: Entry) -> Response:
+        headers = {"ETag": entry.etag, "Cache-Control": self._cache_control()}
+        if _matches(request.headers.get("if-none-match"), entry.etag):
+            return Response(status_code=304, headers=headers)
+        return Response(entry.body, media_type=entry.media_type, headers=headers)
+
+    async def _fill_cache(
+        self, request: Request, plan: _Plan | None, response: Response
+    ) -> Response:
+        if plan is None or self.cache is None:
+            if getattr(request.state, "private", False):
+                response.headers["Cache-Control"] = "private, no-store"
+            return response
+        body = bytes(response.body)
+        if response.status_code != 200 or _has_errors(body):
+            return response
+        etag = etag_of(body)
+        media = response.headers.get("content-type", JSON)
+        expires = await next_publication(plan.now)
+        self.cache.put(plan.key, Entry(plan.version, expires, body, etag, media))
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = self._cache_control()
+        if _matches(request.headers.get("if-none-match"), etag):
+            return Response(
+                status_code=304, headers={"ETag": etag, "Cache-Control": self._cache_control()}
+            )
+        return response
 
     def _limited(self, scope: Scope, receive: Receive) -> Receive:
         """``receive``, refusing bodies over the limit (by Content-Length or as they arrive)."""
@@ -191,13 +330,19 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        auth_error = None
         if isinstance(request, Request):
             request.state.sub_response = response
-        auth_error = None
-        try:
-            caller = await authenticate(request.headers.get("authorization"))
-        except AuthenticationError as exc:
-            caller, auth_error = ANONYMOUS, str(exc)
+        known = getattr(request.state, "caller", None) if isinstance(request, Request) else None
+        if known is not None:
+            caller = known  # authenticated already, while looking for a cached response
+        else:
+            try:
+                caller = await authenticate(request.headers.get("authorization"))
+            except AuthenticationError as exc:
+                caller, auth_error = ANONYMOUS, str(exc)
+        if isinstance(request, Request):
+            request.state.private = caller.can_preview
         viewer = Viewer(now=utcnow(), preview=caller.can_preview)
         return Context(
             request=request,

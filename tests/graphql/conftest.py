@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -70,8 +71,17 @@ class GraphQLClient:
 
 
 @pytest.fixture
-async def service(db_settings: Settings) -> AsyncIterator[ContentService]:
-    content = ContentService(db_settings)
+async def service(
+    db_settings: Settings, request: pytest.FixtureRequest
+) -> AsyncIterator[ContentService]:
+    """The app on the test's database. Tests that count SQL statements (they ask for `sql`)
+    count what resolvers cost, so the response cache is off for them; for every other test it
+    is on, as in production, so they also show that writes are never answered from stale
+    cache entries."""
+    settings = db_settings
+    if "sql" in request.fixturenames:
+        settings = dataclasses.replace(db_settings, response_cache=False)
+    content = ContentService(settings)
     async with content.lifespan():
         yield content
 

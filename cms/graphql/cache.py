@@ -1,0 +1,88 @@
+"""The response cache: what anonymous and ``read`` callers see, kept as the bytes sent.
+
+An entry is keyed by the operation, its variables and the response media type, and is valid
+for one content version (a counter every write bumps in its own transaction, see migration
+0004): a write through any process, or a fixture load, makes every process miss on its next
+request. An entry never outlives the next scheduled publication it could hide. Callers who may
+see drafts never read or fill it. Hits carry an ETag; ``If-None-Match`` gets 304.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cms.models import ArticleStatus
+from cms.read.sql import as_datetime, fetch
+
+
+@dataclass(frozen=True)
+class Entry:
+    version: int
+    #: When the next scheduled article becomes visible (None: nothing scheduled).
+    expires: datetime | None
+    body: bytes
+    etag: str
+    media_type: str
+
+
+def cache_key(query: str, operation_name: str | None, variables: Any, media_type: str) -> str:
+    canonical = json.dumps(
+        [query, operation_name, variables, media_type], sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+async def content_version() -> int:
+    rows = await fetch("SELECT version FROM content_version WHERE id = 1")
+    return int(rows[0][0])
+
+
+async def next_publication(now: datetime) -> datetime | None:
+    rows = await fetch(
+        "SELECT MIN(published_at) FROM article WHERE status = ? AND published_at > ?",
+        [ArticleStatus.PUBLISHED.value, now],
+    )
+    return as_datetime(rows[0][0]) if rows else None
+
+
+class ResponseCache:
+    """An LRU of response bodies, bounded in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.entries: OrderedDict[str, Entry] = OrderedDict()
+
+    def get(self, key: str, version: int, now: datetime) -> Entry | None:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        if entry.version != version or (entry.expires is not None and now >= entry.expires):
+            self._drop(key)
+            return None
+        self.entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        if len(entry.body) > self.max_bytes // 4:
+            return
+        self._drop(key)
+        self.entries[key] = entry
+        self.size += len(entry.body)
+        while self.size > self.max_bytes:
+            oldest = next(iter(self.entries))
+            self._drop(oldest)
+
+    def _drop(self, key: str) -> None:
+        entry = self.entries.pop(key, None)
+        if entry is not None:
+            self.size -= len(entry.body)

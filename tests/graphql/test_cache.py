@@ -1,0 +1,177 @@
+"""The response cache: hits, ETags, and never a stale answer after a write anywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cms.app import ContentService
+from cms.auth import create_token
+from cms.fixtures.service import load_files
+from cms.models import TokenScope
+from cms.settings import Settings
+from tests.conftest import SEED_JSON, SEED_SLUG
+from tests.graphql.conftest import NEWSROOM, SQLCounter
+
+LIST = {"query": "{ articles { totalCount edges { node { slug title } } } }"}
+
+
+@contextmanager
+def counting() -> Iterator[SQLCounter]:
+    counter = SQLCounter()
+    logger = logging.getLogger("tortoise.db_client")
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(previous)
+
+
+@dataclasses.dataclass
+class App:
+    service: ContentService
+    http: httpx.AsyncClient
+
+    async def post(self, body: dict[str, Any], **headers: str) -> httpx.Response:
+        return await self.http.post("/graphql", json=body, headers=headers)
+
+
+async def open_app(settings: Settings) -> AsyncIterator[App]:
+    service = ContentService(settings)
+    async with service.lifespan():
+        transport = httpx.ASGITransport(app=service.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            yield App(service, http)
+
+
+@pytest.fixture
+async def app(db_settings: Settings, tmp_path: Path) -> AsyncIterator[App]:
+    async for opened in open_app(db_settings):
+        await load_files([SEED_JSON])
+        path = tmp_path / "newsroom.json"
+        path.write_text(json.dumps(NEWSROOM), encoding="utf-8")
+        await load_files([path])
+        yield opened
+
+
+async def test_a_repeat_is_served_from_the_cache(app: App) -> None:
+    first = await app.post(LIST)
+    with counting() as sql:
+        second = await app.post(LIST)
+    assert second.content == first.content
+    assert len(sql.statements) == 1 and "content_version" in sql.statements[0]
+    assert second.headers["etag"] == first.headers["etag"]
+    assert second.headers["cache-control"] == "no-cache"
+
+
+async def test_if_none_match_gets_304(app: App) -> None:
+    first = await app.post(LIST)
+    etag = first.headers["etag"]
+    again = await app.post(LIST, **{"If-None-Match": etag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    over_get = await app.http.get("/graphql", params=LIST, headers={"If-None-Match": etag})
+    assert over_get.status_code == 304
+    other = await app.post(LIST, **{"If-None-Match": '"something else"'})
+    assert other.status_code == 200 and other.content == first.content
+
+
+async def test_a_mutation_invalidates(app: App) -> None:
+    await app.post(LIST)
+    _, token = await create_token("writer", TokenScope.WRITE)
+    created = await app.post(
+        {
+            "query": 'mutation { createArticle(input: {title: "Fresh", body: "b",'
+            " status: PUBLISHED}) { errors { code } } }"
+        },
+        Authorization=f"Bearer {token}",
+    )
+    assert created.json()["data"]["createArticle"]["errors"] == []
+    after = (await app.post(LIST)).json()["data"]["articles"]
+    assert after["totalCount"] == 6
+    assert after["edges"][0]["node"]["slug"] == "fresh"
+
+
+async def test_a_write_through_another_process_invalidates(
+    app: App, db_settings: Settings, tmp_path: Path
+) -> None:
+    """Two services on one database stand for two replicas: each has its own cache."""
+    before = (await app.post(LIST)).json()["data"]["articles"]["totalCount"]
+    async for other in open_app(db_settings):
+        await other.post(LIST)  # the other replica caches too
+        document = json.loads(SEED_JSON.read_text(encoding="utf-8"))
+        document["articles"][0]["title"] = "Retitled Elsewhere"
+        scratch = tmp_path / "edit.json"
+        scratch.write_text(json.dumps(document), encoding="utf-8")
+        await load_files([scratch])  # a fixture load is a write too
+    titles = [
+        e["node"]["title"] for e in (await app.post(LIST)).json()["data"]["articles"]["edges"]
+    ]
+    assert "Retitled Elsewhere" in titles
+    assert (await app.post(LIST)).json()["data"]["articles"]["totalCount"] == before
+
+
+async def test_drafts_never_enter_the_public_cache(app: App) -> None:
+    public = (await app.post(LIST)).json()["data"]["articles"]["totalCount"]
+    _, token = await create_token("previewer", TokenScope.PREVIEW)
+    preview = await app.post(LIST, Authorization=f"Bearer {token}")
+    assert preview.json()["data"]["articles"]["totalCount"] == public + 3
+    assert preview.headers["cache-control"] == "private, no-store"
+    assert "etag" not in preview.headers
+    again = await app.post(LIST)
+    assert again.json()["data"]["articles"]["totalCount"] == public
+    _, reader = await create_token("reader", TokenScope.READ)
+    read = await app.post(LIST, Authorization=f"Bearer {reader}")
+    assert read.content == again.content  # read tokens see what anonymous callers see
+
+
+async def test_an_entry_never_outlives_the_next_scheduled_publication(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cms.graphql import view
+
+    first = (await app.post(LIST)).json()["data"]["articles"]
+    assert "echo" not in [e["node"]["slug"] for e in first["edges"]]  # scheduled for 2099
+    monkeypatch.setattr(view, "utcnow", lambda: datetime(2099, 1, 1, 0, 0, 1, tzinfo=UTC))
+    later = (await app.post(LIST)).json()["data"]["articles"]
+    assert later["edges"][0]["node"]["slug"] == "echo"
+    assert later["totalCount"] == first["totalCount"] + 1
+
+
+async def test_errors_are_not_cached(app: App) -> None:
+    bad = {"query": "{ articles(first: 101) { totalCount } }"}
+    first = await app.post(bad)
+    assert first.json()["errors"] and "etag" not in first.headers
+
+
+async def test_max_age_is_opt_in(db_settings: Settings) -> None:
+    async for opened in open_app(dataclasses.replace(db_settings, cache_max_age=60)):
+        response = await opened.post(LIST)
+        assert response.headers["cache-control"] == "public, max-age=60"
+
+
+async def test_the_cache_can_be_turned_off(db_settings: Settings) -> None:
+    async for opened in open_app(dataclasses.replace(db_settings, response_cache=False)):
+        await load_files([SEED_JSON])
+        await opened.post(LIST)
+        with counting() as sql:
+            await opened.post(LIST)
+        assert len(sql.statements) > 1
+        article = await opened.post(
+            {
+                "query": "query($s: String!) { article(slug: $s) { slug } }",
+                "variables": {"s": SEED_SLUG},
+            }
+        )
+        assert article.json()["data"]["article"]["slug"] == SEED_SLUG

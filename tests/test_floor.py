@@ -1,0 +1,225 @@
+"""The benchmark floor (bench/floor.py) answers the example operations byte for byte as cms does.
+
+The floor is SQLite only, so this test builds its own SQLite database whatever the suite's
+dialect: migrated, with 60 generated articles (drafts, archived and scheduled ones among them)
+and the seed. Each request goes to cms (response cache off) and to the floor in-process, and
+the two response bodies must be the same bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bench.floor import create_floor_app, operation_texts
+from cms import db
+from cms.app import ContentService
+from cms.fixtures.service import load_files
+from cms.generate import generate
+from cms.settings import Settings
+from tests.conftest import SEED_JSON, SEED_SLUG
+
+OPERATIONS = operation_texts()
+#: A query with many hits in generated content (the Search file's own finds only the seed).
+BROAD_QUERY = "minister reform"
+
+
+def example_variables(name: str) -> dict[str, Any]:
+    """The variables in the operation file's ``# variables:`` comment line."""
+    for line in OPERATIONS[name].splitlines():
+        if line.startswith("# variables:"):
+            variables: dict[str, Any] = json.loads(line.removeprefix("# variables:"))
+            return variables
+    raise AssertionError(f"{name}.graphql has no `# variables:` line")
+
+
+async def _build(url: str, work: Path) -> None:
+    settings = Settings(database_url=url)
+    await db.migrate(settings)
+    generated = work / "generated.json"
+    generated.write_text(json.dumps(generate(60, seed=3)), encoding="utf-8")
+    async with db.database(settings):
+        await load_files([generated, SEED_JSON])
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated SQLite database with generated content and the seed, shared by this module."""
+    work = tmp_path_factory.mktemp("floor")
+    url = f"sqlite://{work / 'content.sqlite3'}"
+    with ThreadPoolExecutor(1) as pool:  # its own event loop, away from the tests' loops
+        pool.submit(asyncio.run, _build(url, work)).result()
+    yield url
+
+
+@dataclass
+class Pair:
+    cms: httpx.AsyncClient
+    floor: httpx.AsyncClient
+
+    async def post(self, name: str, variables: dict[str, Any]) -> tuple[bytes, bytes]:
+        payload = {"query": OPERATIONS[name], "variables": variables}
+        ours = await self.cms.post("/graphql", json=payload)
+        floor = await self.floor.post("/graphql", json=payload)
+        assert ours.status_code == 200, ours.text
+        assert floor.status_code == 200, floor.text
+        assert "errors" not in ours.json(), ours.text
+        return ours.content, floor.content
+
+    async def same(self, name: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """Post to both, assert the bodies are identical bytes; return the decoded data."""
+        ours, floor = await self.post(name, variables)
+        assert floor == ours, _first_difference(ours, floor)
+        data: dict[str, Any] = json.loads(ours)["data"]
+        return data
+
+
+def _first_difference(ours: bytes, floor: bytes) -> str:
+    at = next((i for i, (a, b) in enumerate(zip(ours, floor, strict=False)) if a != b), None)
+    at = min(len(ours), len(floor)) if at is None else at
+    return f"bodies differ at byte {at}: cms {ours[at - 60 : at + 60]!r} floor {floor[at - 60 : at + 60]!r}"
+
+
+@pytest.fixture
+async def pair(database_url: str) -> AsyncIterator[Pair]:
+    service = ContentService(Settings(database_url=database_url, response_cache=False))
+    floor_app = create_floor_app(database_url)
+    async with service.lifespan(), floor_app.router.lifespan_context(floor_app):
+        cms_transport = httpx.ASGITransport(app=service.app)
+        floor_transport = httpx.ASGITransport(app=floor_app)
+        async with (
+            httpx.AsyncClient(transport=cms_transport, base_url="http://cms.test") as cms,
+            httpx.AsyncClient(transport=floor_transport, base_url="http://floor.test") as floor,
+        ):
+            yield Pair(cms, floor)
+
+
+def _one(database_url: str, sql: str) -> Any:
+    path = database_url.removeprefix("sqlite://")
+    with sqlite3.connect(path) as conn:
+        row = conn.execute(sql).fetchone()
+    assert row is not None, sql
+    return row[0]
+
+
+async def test_list_page_first_20_then_next_page(pair: Pair, database_url: str) -> None:
+    first = await pair.same("ListPage", example_variables("ListPage"))
+    articles = first["articles"]
+    assert len(articles["edges"]) == 20 and articles["pageInfo"]["hasNextPage"]
+    visible = _one(
+        database_url,
+        "SELECT COUNT(*) FROM article WHERE status = 'PUBLISHED'"
+        " AND published_at <= strftime('%Y-%m-%d %H:%M:%S', 'now')",
+    )
+    assert articles["totalCount"] == visible
+    # Not every article is visible: drafts, archived and scheduled ones are left out.
+    assert visible < _one(database_url, "SELECT COUNT(*) FROM article")
+    assert any(edge["node"]["imageCredits"] for edge in articles["edges"])
+    second = await pair.same("ListPage", {"first": 20, "after": articles["pageInfo"]["endCursor"]})
+    assert second["articles"]["edges"][0]["cursor"] != articles["edges"][0]["cursor"]
+
+
+async def test_list_page_first_100_reaches_the_end(pair: Pair) -> None:
+    data = await pair.same("ListPage", {"first": 100})
+    edges = data["articles"]["edges"]
+    assert len(edges) == data["articles"]["totalCount"]  # 100 is more than this database holds
+    assert data["articles"]["pageInfo"]["hasNextPage"] is False
+    last = await pair.same("ListPage", {"first": 5, "after": edges[-1]["cursor"]})
+    assert last["articles"]["edges"] == []
+
+
+async def test_list_page_with_offset(pair: Pair) -> None:
+    data = await pair.same("ListPage", {"first": 7, "offset": 5})
+    assert len(data["articles"]["edges"]) == 7
+
+
+async def test_article_page(pair: Pair) -> None:
+    variables = example_variables("ArticlePage")
+    assert variables == {"slug": SEED_SLUG}
+    data = await pair.same("ArticlePage", variables)
+    article = data["article"]
+    assert article["body"].startswith("<p>") and article["tags"] and article["imageCredits"]
+
+
+async def test_article_page_for_generated_and_hidden_articles(
+    pair: Pair, database_url: str
+) -> None:
+    credited = _one(
+        database_url,
+        "SELECT a.slug FROM article a JOIN image_credit ic ON ic.article_id = a.id"
+        " JOIN credit_contributor cc ON cc.credit_id = ic.id WHERE a.status = 'PUBLISHED'"
+        " GROUP BY a.id HAVING COUNT(*) > 1 ORDER BY a.id LIMIT 1",
+    )
+    data = await pair.same("ArticlePage", {"slug": credited})
+    assert data["article"]["imageCredits"]
+    draft = _one(database_url, "SELECT slug FROM article WHERE status = 'DRAFT' LIMIT 1")
+    assert (await pair.same("ArticlePage", {"slug": draft}))["article"] is None
+    scheduled = _one(
+        database_url,
+        "SELECT slug FROM article WHERE status = 'PUBLISHED'"
+        " AND published_at > strftime('%Y-%m-%d %H:%M:%S', 'now', '+1 hour') LIMIT 1",
+    )
+    assert (await pair.same("ArticlePage", {"slug": scheduled}))["article"] is None
+    assert (await pair.same("ArticlePage", {"slug": "no-such-article"}))["article"] is None
+
+
+async def test_tag_page_and_its_next_page(pair: Pair) -> None:
+    variables = example_variables("TagPage")
+    data = await pair.same("TagPage", variables)
+    tag = data["tag"]
+    assert tag["articleCount"] >= 2 and tag["articles"]["edges"]
+    page = await pair.same("TagPage", {**variables, "first": 1})
+    cursor = page["tag"]["articles"]["pageInfo"]["endCursor"]
+    second = await pair.same("TagPage", {**variables, "first": 1, "after": cursor})
+    assert second["tag"]["articles"]["edges"] != page["tag"]["articles"]["edges"]
+    assert (await pair.same("TagPage", {"slug": "no-such-tag"}))["tag"] is None
+
+
+async def test_search(pair: Pair) -> None:
+    data = await pair.same("Search", example_variables("Search"))
+    assert data["search"]["totalCount"] >= 1
+    assert "<mark>" in data["search"]["edges"][0]["snippet"]
+
+
+async def test_search_with_many_hits_and_pages(pair: Pair) -> None:
+    data = await pair.same("Search", {"query": BROAD_QUERY})
+    search = data["search"]
+    assert len(search["edges"]) == 10 and search["totalCount"] > 10
+    cursor = search["pageInfo"]["endCursor"]
+    after = await pair.same("Search", {"query": BROAD_QUERY, "first": 5, "after": cursor})
+    assert after["search"]["edges"][0]["cursor"] != cursor
+    # Punctuation only: no words, no hits.
+    empty = await pair.same("Search", {"query": "?! -- ::"})
+    assert empty["search"] == {
+        "totalCount": 0,
+        "edges": [],
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
+    }
+
+
+async def test_floor_runs_the_same_statements_and_refuses_other_operations(
+    pair: Pair, database_url: str
+) -> None:
+    floor_app = create_floor_app(database_url)
+    async with floor_app.router.lifespan_context(floor_app):
+        transport = httpx.ASGITransport(app=floor_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://floor.test") as http:
+            floor = floor_app.state.floor
+            before = floor.statements
+            response = await http.post(
+                "/graphql", json={"query": OPERATIONS["ListPage"], "variables": {"first": 20}}
+            )
+            assert response.status_code == 200
+            # The page, the total, tags, credits, contributors: as cms's DataLoaders.
+            assert floor.statements - before == 5
+            other = await http.post("/graphql", json={"query": "{ __typename }"})
+            assert other.status_code == 400 and "errors" in other.json()

@@ -44,7 +44,7 @@ from starlette.routing import Route
 from cms.content.markdown import render_html
 
 OPERATIONS = Path(__file__).resolve().parent.parent / "schema" / "operations"
-#: The page size when the request gives none, and the largest it may ask for (cms defaults).
+#: The page size for an explicit null ``first``, and the largest it may be (cms's defaults).
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 #: The one ordering the example operations page by, as cms names it in cursors.
@@ -116,8 +116,12 @@ def _sql_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(" ")
 
 
-def _page_size(variables: JSONObject, name: str = "first") -> int:
-    value = variables.get(name)
+def _page_size(variables: JSONObject, default: int) -> int:
+    """``first``: the operation's default when left out, cms's default page size when null."""
+    if "first" not in variables:
+        return default
+    value = variables["first"]
+    name = "first"
     if value is None:
         return DEFAULT_PAGE_SIZE
     if type(value) is not int or not 0 <= value <= MAX_PAGE_SIZE:
@@ -300,7 +304,7 @@ class Floor:
         """ListPage: a page of the newest visible articles with tags and credits, and the total."""
         if variables.get("filter") is not None:
             raise FloorError("the floor does not support `filter`")
-        first = _page_size(variables)
+        first = _page_size(variables, 20)  # ListPage: $first: Int = 20
         offset = variables.get("offset")
         if offset is not None and (type(offset) is not int or offset < 0):
             raise FloorError("`offset` must be a whole number, at least 0")
@@ -389,7 +393,7 @@ class Floor:
         if not found:
             return {"tag": None}
         tag_id, slug, name, kind, description = found[0]
-        first = _page_size(variables)
+        first = _page_size(variables, 20)  # TagPage: $first: Int = 20
         after, after_params = _after_articles(variables)
         now = _sql_time(datetime.now(UTC))
         # CROSS JOIN keeps SQLite walking the tag's links first (as cms does).
@@ -432,7 +436,7 @@ class Floor:
     async def search(self, variables: JSONObject) -> JSONObject:
         """Search: FTS5 matches (every word), best first, with a highlighted snippet each."""
         match = _match_expression(_text(variables, "query"))
-        first = _page_size(variables)
+        first = _page_size(variables, 10)  # Search: $first: Int = 10
         start = 0
         if variables.get("after") is not None:
             values = _decode_cursor(SEARCH_ORDERING, variables["after"])

@@ -32,6 +32,7 @@ from cms.graphql.view import GraphQLView
 from cms.health import health_routes, is_health_check
 from cms.observability import RequestLogMiddleware, configure_logging
 from cms.read.sql import request_reads
+from cms.read.versions import request_scope
 from cms.security import secured
 from cms.settings import Settings, get_settings
 
@@ -106,7 +107,7 @@ class _WithDatabase:
         # overwrite (and then reset from the wrong task).
         token = _current_context.set(tortoise)
         try:
-            with request_reads():
+            with request_reads(), request_scope(self.service.settings.database_url):
                 await self.app(scope, receive, send)
         finally:
             _current_context.reset(token)

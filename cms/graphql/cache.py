@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cms.models import ArticleStatus
-from cms.read.sql import as_datetime, fetch
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -39,19 +36,6 @@ def cache_key(query: str, operation_name: str | None, variables: Any, media_type
 
 def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-async def content_version() -> int:
-    rows = await fetch("SELECT version FROM content_version WHERE id = 1")
-    return int(rows[0][0])
-
-
-async def next_publication(now: datetime) -> datetime | None:
-    rows = await fetch(
-        "SELECT MIN(published_at) FROM article WHERE status = ? AND published_at > ?",
-        [ArticleStatus.PUBLISHED.value, now],
-    )
-    return as_datetime(rows[0][0]) if rows else None
 
 
 class ResponseCache:

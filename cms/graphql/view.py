@@ -29,19 +29,13 @@ from strawberry.types import ExecutionResult
 
 from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.graphiql.page import render_page
-from cms.graphql.cache import (
-    Entry,
-    ResponseCache,
-    cache_key,
-    content_version,
-    etag_of,
-    next_publication,
-)
+from cms.graphql.cache import Entry, ResponseCache, cache_key, etag_of
 from cms.graphql.context import Context
 from cms.graphql.errors import code_for, formatted
 from cms.graphql.loaders import Loaders
 from cms.graphql.persisted import PersistedQueries, PersistedQueryError
 from cms.graphql.schema import schema_for
+from cms.read.versions import current_version, next_publication
 from cms.read.visibility import Viewer
 from cms.settings import Settings
 from cms.timeutil import utcnow
@@ -202,7 +196,7 @@ class GraphQLView(GraphQL[Context, None]):
         media = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
         return _Plan(
             key=cache_key(query, name, variables, media),
-            version=await content_version(),
+            version=await current_version(),
             now=utcnow(),
         )
 

@@ -91,6 +91,7 @@ def listing(viewer: Viewer, article_filter: ArticleFilter | None = None) -> List
         source="article a",
         conditions=(visible, *conditions),
         params=(*params, *filter_params),
+        as_of=viewer.now,
     )
 
 
@@ -104,6 +105,7 @@ def by_tag(viewer: Viewer) -> Listing[ArticleRow]:
         conditions=(visible,),
         params=tuple(params),
         partition="at.tag_id",
+        as_of=viewer.now,
     )
 
 

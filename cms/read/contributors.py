@@ -35,7 +35,14 @@ def ordering() -> Ordering:
 
 def listing(viewer: Viewer) -> Listing[ContributorRow]:
     visible, params = _visible(viewer)
-    return Listing(CONTRIBUTOR_COLUMNS, contributor_row, "contributor c", (visible,), tuple(params))
+    return Listing(
+        CONTRIBUTOR_COLUMNS,
+        contributor_row,
+        "contributor c",
+        (visible,),
+        tuple(params),
+        as_of=viewer.now,
+    )
 
 
 async def by_credits(credit_ids: Sequence[int]) -> dict[int, list[ContributorRow]]:

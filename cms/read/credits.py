@@ -54,4 +54,5 @@ def by_contributor(viewer: Viewer) -> Listing[CreditRow]:
         conditions=(visible,),
         params=tuple(params),
         partition="cc.contributor_id",
+        as_of=viewer.now,
     )

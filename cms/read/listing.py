@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from cms.read import counts
 from cms.read.pages import Page, UserInputError, Window, encode_cursor
 from cms.read.sql import Row, as_datetime, fetch, placeholders
 
@@ -110,6 +111,9 @@ class Listing(Generic[R]):
     params: tuple[Any, ...] = ()
     #: The parent-key expression for per-parent listings (e.g. ``at.tag_id``).
     partition: str | None = None
+    #: The request time among ``params`` (the visibility rule's), if any: counts are kept
+    #: across requests, so it is left out of their key (see :mod:`cms.read.counts`).
+    as_of: datetime | None = None
 
     def _where(self, parents: Sequence[Hashable] | None) -> tuple[list[str], list[Any]]:
         conditions, params = list(self.conditions), list(self.params)
@@ -183,8 +187,26 @@ async def fetch_pages(
 async def count(
     listing: Listing[Any], parents: Sequence[Hashable] | None = None
 ) -> dict[Hashable, int]:
-    """How many rows the listing holds, per parent (or under :data:`TOP`)."""
+    """How many rows the listing holds, per parent (or under :data:`TOP`); kept per content
+    version and next publication when counted for a request."""
     conditions, params = listing._where(parents)
+    key = counts.key_for(listing.source, conditions, params, listing.as_of, parents)
+    if key is None or listing.as_of is None:
+        return await _count(listing, conditions, params, parents)
+    stamp, kept = await counts.lookup(key, listing.as_of)
+    if kept is not None:
+        return kept
+    result = await _count(listing, conditions, params, parents)
+    counts.keep(key, stamp, result)
+    return result
+
+
+async def _count(
+    listing: Listing[Any],
+    conditions: list[str],
+    params: list[Any],
+    parents: Sequence[Hashable] | None,
+) -> dict[Hashable, int]:
     where = " AND ".join(conditions) or "1 = 1"
     if listing.partition is None or parents is None:
         rows = await fetch(f"SELECT COUNT(*) FROM {listing.source} WHERE {where}", params)

@@ -175,3 +175,35 @@ async def test_the_cache_can_be_turned_off(db_settings: Settings) -> None:
             }
         )
         assert article.json()["data"]["article"]["slug"] == SEED_SLUG
+
+
+async def test_kept_counts_follow_writes_and_the_clock(
+    db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the response cache off, totalCount still comes from counts kept per content
+    version: a write, or a scheduled article coming due, must change it at once."""
+    from cms.graphql import view
+
+    async for opened in open_app(dataclasses.replace(db_settings, response_cache=False)):
+        path = tmp_path / "newsroom.json"
+        path.write_text(json.dumps(NEWSROOM), encoding="utf-8")
+        await load_files([path])
+        count = {"query": '{ articles { totalCount } tag(slug: "peru") { articleCount } }'}
+
+        async def counts(app: App = opened, body: dict[str, Any] = count) -> tuple[int, int]:
+            data = (await app.post(body)).json()["data"]
+            return data["articles"]["totalCount"], data["tag"]["articleCount"]
+
+        assert await counts() == (4, 2)
+        with counting() as sql:
+            assert await counts() == (4, 2)
+        assert not any("COUNT(" in s for s in sql.statements)  # kept, not rescanned
+        _, token = await create_token("writer", TokenScope.WRITE)
+        mutation = (
+            'mutation { createArticle(input: {title: "New", body: "b", status: PUBLISHED,'
+            ' tags: ["peru"]}) { errors { code } } }'
+        )
+        await opened.post({"query": mutation}, Authorization=f"Bearer {token}")
+        assert await counts() == (5, 3)
+        monkeypatch.setattr(view, "utcnow", lambda: datetime(2099, 1, 1, 0, 0, 1, tzinfo=UTC))
+        assert await counts() == (6, 4)  # "echo", scheduled for 2099 in peru, came due

@@ -1,0 +1,679 @@
+"""Benchmark suite: cms (response cache off and on) against the floor, over HTTP, in one run.
+
+Builds a fresh SQLite database in a temp dir (`cms fixtures generate`, `cms migrate`, `cms
+fixtures load` of the generated file, then of the bundled seed), counts the SQL statements per
+request of every scenario in-process (cms through Tortoise's statement log, the floor through
+its own counter), then starts three servers with identical uvicorn settings (one worker each,
+same loop and HTTP implementation, access log off): cms with CMS_RESPONSE_CACHE=false, cms with
+it on, and the floor (bench/floor.py: hand-written SQL, no GraphQL). It checks that all three
+answer every scenario with the same bytes, then drives each scenario against the three in
+alternating short rounds (the order rotating every round) so that machine noise hits all of
+them alike, from a small keep-alive HTTP/1.1 client of its own (cheaper than httpx, so the
+client saturates later). Every response is checked: status 200 and the expected bytes (or, if
+the content changed under it, a JSON body without errors).
+
+Prints, per scenario and server: requests/s, p50 and p99 latency, errors, SQL statements per
+request, server CPU time per request; the ratios cms/floor against the goals; and each server's
+peak RSS (VmHWM). Traffic goes to 127.0.0.1 only; every loop is bounded; the servers and the
+temp dir are cleaned up on the way out.
+
+    .venv/bin/python bench/suite.py --articles 10000 --seconds 6 --concurrency 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import json
+import logging
+import math
+import os
+import platform
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+# `python bench/suite.py` puts bench/ first on sys.path: the floor is the module `floor` here
+# (and `bench.floor` in the server process, which uvicorn imports from the repository root).
+from floor import create_floor_app, operation_texts
+
+from cms.app import ContentService
+from cms.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+SEED_SLUG = "peruvian-president-dina-boluarte-arrives-in-beijing-for-landmark-state-visit"
+#: Longest any CLI step may take (a 10,000-article load takes well under a minute).
+STEP_TIMEOUT_S = 900.0
+#: Longest a server may take to answer its first request.
+STARTUP_TIMEOUT_S = 60.0
+#: Per-request timeout under load.
+REQUEST_TIMEOUT_S = 30.0
+#: Hard cap on requests per connection per round, on top of the time bound.
+MAX_REQUESTS_PER_ROUND = 1_000_000
+#: Warm-up per scenario and server before measuring (fills cms's response cache, too).
+WARMUP_S = 0.5
+#: Keep-alive connections stay open while the other servers take their rounds.
+KEEP_ALIVE_S = 120
+#: Clock ticks per second for /proc/<pid>/stat CPU times.
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+#: The goals: (scenario, server, least cms/floor throughput ratio, stretch ratio or None).
+GOALS = [
+    ("list 20", "cms", 0.25, 0.5),
+    ("list 100", "cms", 0.25, 0.5),
+    ("article", "cms", 0.5, None),
+    ("list 20", "cms+cache", 1.0, None),
+]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    operation: str
+    variables: dict[str, Any]
+    #: The top-level field that must come back non-null.
+    root: str
+
+
+def scenarios(search_query: str) -> list[Scenario]:
+    return [
+        Scenario("list 20", "ListPage", {"first": 20}, "articles"),
+        Scenario("list 100", "ListPage", {"first": 100}, "articles"),
+        Scenario("article", "ArticlePage", {"slug": SEED_SLUG}, "article"),
+        Scenario("tag", "TagPage", {"slug": "china"}, "tag"),
+        Scenario("search", "Search", {"query": search_query}, "search"),
+    ]
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    target: str
+    env: dict[str, str]
+
+
+SERVERS = [
+    Server("cms", "cms.app:create_app", {"CMS_RESPONSE_CACHE": "false"}),
+    Server("cms+cache", "cms.app:create_app", {"CMS_RESPONSE_CACHE": "true"}),
+    Server("floor", "bench.floor:app", {}),
+]
+
+
+def uvicorn_args(target: str, port: int) -> list[str]:
+    """The one uvicorn command line every server runs (only the app differs)."""
+    return [
+        *(sys.executable, "-m", "uvicorn", target, "--factory", "--app-dir", str(REPO)),
+        *("--host", HOST, "--port", str(port), "--workers", "1"),
+        *("--loop", "auto", "--http", "auto", "--lifespan", "on"),
+        *("--log-level", "info", "--no-access-log", "--timeout-keep-alive", str(KEEP_ALIVE_S)),
+    ]
+
+
+# --- setup -----------------------------------------------------------------------------------
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> float:
+    """Run one `cms` command to completion; raise with its stderr if it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "cms", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"cms {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+    return time.perf_counter() - start
+
+
+def build_database(work: Path, articles: int, env: dict[str, str]) -> str:
+    fixture = work / "generated.json"
+    generate = ["fixtures", "generate", "--articles", str(articles), "--seed", "1"]
+    timings = {
+        "generate": run_cli([*generate, "-o", str(fixture)], env),
+        "migrate": run_cli(["migrate"], env),
+        "load generated": run_cli(["fixtures", "load", str(fixture)], env),
+        "load seed": run_cli(["fixtures", "load"], env),
+    }
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in timings.items())
+
+
+# --- checks and SQL statements per request (in-process) ------------------------------------
+
+
+def payload(scenario: Scenario, texts: dict[str, str]) -> dict[str, Any]:
+    return {"query": texts[scenario.operation], "variables": scenario.variables}
+
+
+def problem_with(scenario: Scenario, status: int, body: bytes) -> str | None:
+    """Why a response is a failure, or None if it is good."""
+    if status != 200:
+        return f"HTTP {status}: {body[:200]!r}"
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return "the body is not JSON"
+    if not isinstance(decoded, dict):
+        return "the body is not a JSON object"
+    if "errors" in decoded:
+        return f"errors: {str(decoded['errors'])[:200]}"
+    data = decoded.get("data")
+    if not isinstance(data, dict) or data.get(scenario.root) is None:
+        return f"{scenario.root} is null"
+    return None
+
+
+def describe(scenario: Scenario, body: bytes) -> str:
+    """One line on a scenario's answer, to show the benchmark reads real content."""
+    root = json.loads(body)["data"][scenario.root]
+    size = f"{len(body) / 1024:.1f} KB"
+    if scenario.root == "articles":
+        return f"totalCount={root['totalCount']}, {len(root['edges'])} edges, {size}"
+    if scenario.root == "article":
+        return f"{len(root['body'])} chars of HTML, {len(root['tags'])} tags, {size}"
+    if scenario.root == "tag":
+        edges = len(root["articles"]["edges"])
+        return f"articleCount={root['articleCount']}, {edges} edges, {size}"
+    return f"totalCount={root['totalCount']}, {len(root['edges'])} hits, {size}"
+
+
+class StatementLog(logging.Handler):
+    """Counts the statements Tortoise sends to the database (its db_client debug log)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+@contextlib.contextmanager
+def counting_tortoise() -> Iterator[StatementLog]:
+    logger = logging.getLogger("tortoise.db_client")
+    previous = logger.level
+    handler = StatementLog()
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+@dataclass
+class Statements:
+    """Statements of a scenario's first request and of the next one (the steady state)."""
+
+    first: int
+    steady: int
+
+    def __str__(self) -> str:
+        if self.first == self.steady:
+            return str(self.steady)
+        return f"{self.steady} ({self.first} 1st)"
+
+
+async def count_statements(
+    url: str, plan: list[Scenario], texts: dict[str, str]
+) -> dict[tuple[str, str], Statements]:
+    """SQL statements per request for each (scenario, server), two requests each."""
+    counts: dict[tuple[str, str], Statements] = {}
+    for cache, name in ((False, "cms"), (True, "cms+cache")):
+        service = ContentService(Settings(database_url=url, response_cache=cache))
+        async with service.lifespan():
+            transport = httpx.ASGITransport(app=service.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://cms.test") as http:
+                for scenario in plan:
+                    seen: list[int] = []
+                    for _ in range(2):
+                        with counting_tortoise() as log:
+                            response = await http.post("/graphql", json=payload(scenario, texts))
+                        problem = problem_with(scenario, response.status_code, response.content)
+                        if problem is not None:
+                            raise RuntimeError(f"{name} {scenario.name}: {problem}")
+                        seen.append(log.count)
+                    counts[(scenario.name, name)] = Statements(*seen)
+    app = create_floor_app(url)
+    floor = app.state.floor
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://floor.test") as http:
+            for scenario in plan:
+                seen = []
+                for _ in range(2):
+                    before = floor.statements
+                    response = await http.post("/graphql", json=payload(scenario, texts))
+                    problem = problem_with(scenario, response.status_code, response.content)
+                    if problem is not None:
+                        raise RuntimeError(f"floor {scenario.name}: {problem}")
+                    seen.append(floor.statements - before)
+                counts[(scenario.name, "floor")] = Statements(*seen)
+    return counts
+
+
+# --- the servers -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Running:
+    server: Server
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def start(server: Server, env: dict[str, str], work: Path) -> Running:
+    port = free_port()
+    log = work / f"{server.name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            uvicorn_args(server.target, port),
+            cwd=REPO,
+            env={**env, **server.env},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so anything it starts goes with it
+        )
+    return Running(server, port, process, log)
+
+
+def wait_ready(running: Running, probe: dict[str, Any]) -> float:
+    """Seconds until the server answers ``probe`` with 200."""
+    start_time = time.perf_counter()
+    url = f"http://{HOST}:{running.port}/graphql"
+    with httpx.Client(trust_env=False, timeout=2.0) as client:
+        while time.perf_counter() < start_time + STARTUP_TIMEOUT_S:
+            if running.process.poll() is not None:
+                raise RuntimeError(
+                    f"{running.server.name} exited ({running.process.returncode}):\n"
+                    f"{tail(running.log)}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if client.post(url, json=probe).status_code == 200:
+                    return time.perf_counter() - start_time
+            time.sleep(0.1)
+    raise RuntimeError(f"{running.server.name} did not answer in time:\n{tail(running.log)}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT (uvicorn's graceful shutdown), then SIGTERM, then SIGKILL to its process group."""
+    if process.poll() is not None:
+        return
+    for sig, grace in ((signal.SIGINT, 10.0), (signal.SIGTERM, 5.0)):
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=5.0)
+
+
+def tail(log: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no server log)"
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (the process's peak resident set) in MiB, NaN if unreadable."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (NaN if unreadable)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return float("nan")
+
+
+# --- the load generator ----------------------------------------------------------------------
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection that sends a prepared request and reads the answer."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        if self.reader is None or self.writer is None:
+            await self.open()
+        assert self.reader is not None and self.writer is not None
+        async with asyncio.timeout(REQUEST_TIMEOUT_S):
+            self.writer.write(request)
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            lowered = head.lower()
+            at = lowered.find(b"\r\ncontent-length:")
+            if at < 0:
+                raise ValueError("a response without Content-Length")
+            length = int(lowered[at + 17 : lowered.index(b"\r\n", at + 2)])
+            body = await self.reader.readexactly(length)
+        return status, body
+
+
+def http_request(port: int, body: dict[str, Any]) -> bytes:
+    content = json.dumps(body).encode()
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
+        f"Accept: application/json\r\nContent-Length: {len(content)}\r\n\r\n"
+    )
+    return head.encode() + content
+
+
+@dataclass
+class Stats:
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+    cpu: float = 0.0
+    errors: int = 0
+    #: Good responses whose bytes differ from the reference (content changed mid-run).
+    changed: int = 0
+    first_error: str | None = None
+
+    def fail(self, why: str) -> None:
+        self.errors += 1
+        if self.first_error is None:
+            self.first_error = why
+
+
+async def drive(
+    connections: list[Connection],
+    request: bytes,
+    expected: bytes,
+    scenario: Scenario,
+    seconds: float,
+    stats: Stats,
+) -> None:
+    """Send ``request`` on every connection in turn until ``seconds`` pass; record in stats."""
+    deadline = time.perf_counter() + seconds
+
+    async def loop(connection: Connection) -> None:
+        for _ in range(MAX_REQUESTS_PER_ROUND):
+            if time.perf_counter() >= deadline:
+                return
+            sent = time.perf_counter()
+            try:
+                status, body = await connection.send(request)
+            except (OSError, EOFError, TimeoutError, ValueError, asyncio.LimitOverrunError) as exc:
+                stats.fail(f"{type(exc).__name__}: {exc}")
+                await connection.close()
+                continue
+            stats.latencies.append(time.perf_counter() - sent)
+            if status == 200 and body == expected:
+                continue
+            problem = problem_with(scenario, status, body)
+            if problem is None:
+                stats.changed += 1
+            else:
+                stats.fail(problem)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(connection) for connection in connections))
+    stats.elapsed += time.perf_counter() - started
+
+
+async def first_answers(
+    running: list[Running], plan: list[Scenario], texts: dict[str, str]
+) -> dict[tuple[str, str], bytes]:
+    """Each server's answer to each scenario (checked), to compare and to verify against."""
+    answers: dict[tuple[str, str], bytes] = {}
+    for server in running:
+        connection = Connection(server.port)
+        try:
+            for scenario in plan:
+                request = http_request(server.port, payload(scenario, texts))
+                status, body = await connection.send(request)
+                problem = problem_with(scenario, status, body)
+                if problem is not None:
+                    raise RuntimeError(f"{server.server.name} {scenario.name}: {problem}")
+                answers[(scenario.name, server.server.name)] = body
+        finally:
+            await connection.close()
+    return answers
+
+
+async def measure(
+    running: list[Running],
+    plan: list[Scenario],
+    texts: dict[str, str],
+    answers: dict[tuple[str, str], bytes],
+    seconds: float,
+    round_seconds: float,
+    concurrency: int,
+) -> dict[tuple[str, str], Stats]:
+    pools = {r.server.name: [Connection(r.port) for _ in range(concurrency)] for r in running}
+    results: dict[tuple[str, str], Stats] = {}
+    rounds = max(1, math.ceil(seconds / round_seconds - 1e-9))
+    try:
+        for scenario in plan:
+            requests = {
+                r.server.name: http_request(r.port, payload(scenario, texts)) for r in running
+            }
+            for server in running:  # warm-up, not recorded
+                name = server.server.name
+                key = (scenario.name, name)
+                await drive(pools[name], requests[name], answers[key], scenario, WARMUP_S, Stats())
+            for number in range(rounds):
+                this_round = min(round_seconds, seconds - number * round_seconds)
+                shift = number % len(running)
+                for server in running[shift:] + running[:shift]:  # rotate who goes first
+                    name = server.server.name
+                    key = (scenario.name, name)
+                    stats = results.setdefault(key, Stats())
+                    cpu_before = cpu_seconds(server.process.pid)
+                    await drive(
+                        pools[name], requests[name], answers[key], scenario, this_round, stats
+                    )
+                    stats.cpu += cpu_seconds(server.process.pid) - cpu_before
+    finally:
+        for pool in pools.values():
+            for connection in pool:
+                await connection.close()
+    return results
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an ascending list (NaN when empty)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(0, min(len(sorted_values) - 1, math.ceil(fraction * len(sorted_values)) - 1))
+    return sorted_values[rank]
+
+
+# --- main ------------------------------------------------------------------------------------
+
+
+def rate(stats: Stats) -> float:
+    return len(stats.latencies) / stats.elapsed if stats.elapsed > 0 else float("nan")
+
+
+def cpu_ms(stats: Stats) -> float:
+    return stats.cpu * 1e3 / len(stats.latencies) if stats.latencies else float("nan")
+
+
+def report(
+    plan: list[Scenario],
+    results: dict[tuple[str, str], Stats],
+    statements: dict[tuple[str, str], Statements],
+    rss: dict[str, float],
+) -> None:
+    header = (
+        f"{'scenario':<9} {'server':<10} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
+        f" {'SQL/req':>10} {'CPU ms/req':>10} {'x floor':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for scenario in plan:
+        floor_rate = rate(results[(scenario.name, "floor")])
+        for index, server in enumerate(SERVERS):
+            stats = results[(scenario.name, server.name)]
+            latencies = sorted(stats.latencies)
+            ratio = rate(stats) / floor_rate if floor_rate > 0 else float("nan")
+            print(
+                f"{scenario.name if index == 0 else '':<9} {server.name:<10} {rate(stats):>7.0f}"
+                f" {percentile(latencies, 0.50) * 1e3:>7.1f}"
+                f" {percentile(latencies, 0.99) * 1e3:>7.1f} {stats.errors:>6}"
+                f" {statements[(scenario.name, server.name)]!s:>10} {cpu_ms(stats):>10.2f}"
+                f" {ratio:>7.2f}x"
+            )
+    print()
+    print(f"{'goal (cms / floor, req/s)':<34} {'ratio':>6} {'by CPU':>7} {'target':>7}  result")
+    for scenario_name, server_name, target, stretch in GOALS:
+        ours, floor = results[(scenario_name, server_name)], results[(scenario_name, "floor")]
+        ratio = rate(ours) / rate(floor)
+        by_cpu = cpu_ms(floor) / cpu_ms(ours)
+        verdict = "met" if ratio >= target else "NOT met"
+        if stretch is not None:
+            verdict += f" (stretch {stretch:g}x: {'met' if ratio >= stretch else 'not met'})"
+        label = f"{scenario_name}, {'cached' if server_name == 'cms+cache' else 'uncached'}"
+        least = f">={target:g}"
+        print(f"{label:<34} {ratio:>5.2f}x {by_cpu:>6.2f}x {least:>7}  {verdict}")
+    print()
+    print(
+        "peak RSS (VmHWM): "
+        + ", ".join(f"{name} {megabytes:.1f} MiB" for name, megabytes in rss.items())
+    )
+    for (scenario_name, server_name), stats in results.items():
+        if stats.first_error is not None:
+            print(f"first error in {scenario_name} / {server_name}: {stats.first_error}")
+        if stats.changed:
+            print(f"{scenario_name} / {server_name}: {stats.changed} good answers changed mid-run")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument(
+        "--seconds", type=float, default=6.0, help="Measured time per scenario and server."
+    )
+    parser.add_argument("--round", type=float, default=1.0, help="Length of one A/B/C round.")
+    parser.add_argument("--concurrency", type=int, default=8, help="Connections per server.")
+    parser.add_argument("--search", default="climate talks", help="The Search scenario's query.")
+    options = parser.parse_args()
+    if options.articles < 0 or options.seconds <= 0 or options.round <= 0:
+        parser.error("--articles must be >= 0, --seconds and --round > 0")
+    if not 1 <= options.concurrency <= 256:
+        parser.error("--concurrency must be from 1 to 256")
+    plan = scenarios(options.search)
+    texts = operation_texts()
+
+    running: list[Running] = []
+    with tempfile.TemporaryDirectory(prefix="cms-bench-suite-") as tmp:
+        work = Path(tmp)
+        db = work / "cms.sqlite3"
+        url = f"sqlite://{db}"
+        env = {**os.environ, "CMS_DATABASE_URL": url}
+        for name in ("CMS_HOST", "CMS_PORT", "CMS_WORKERS", "CMS_RESPONSE_CACHE"):
+            env.pop(name, None)
+        try:
+            setup = build_database(work, options.articles, env)
+            with sqlite3.connect(db) as conn:
+                stored = conn.execute("SELECT count(*) FROM article").fetchone()[0]
+            print(f"database: {stored} articles in SQLite ({setup})")
+            statements = asyncio.run(count_statements(url, plan, texts))
+
+            for server in SERVERS:
+                running.append(start(server, env, work))
+            probe = payload(plan[2], texts)
+            ready = [f"{r.server.name} {wait_ready(r, probe):.1f} s" for r in running]
+            print(f"servers ready: {', '.join(ready)}")
+            answers = asyncio.run(first_answers(running, plan, texts))
+            for scenario in plan:
+                bodies = {answers[(scenario.name, s.name)] for s in SERVERS}
+                same = "identical bytes" if len(bodies) == 1 else "DIFFERENT bytes"
+                check = describe(scenario, answers[(scenario.name, "floor")])
+                print(f"  {scenario.name:<9} {same} from all three; {check}")
+            started = time.perf_counter()
+            results = asyncio.run(
+                measure(
+                    running,
+                    plan,
+                    texts,
+                    answers,
+                    options.seconds,
+                    options.round,
+                    options.concurrency,
+                )
+            )
+            load_time = time.perf_counter() - started
+            rss = {r.server.name: peak_rss_mb(r.process.pid) for r in running}
+        finally:
+            for server_process in running:
+                stop(server_process.process)
+        for server_process in running:
+            if server_process.process.returncode not in (0, -signal.SIGINT):
+                print(
+                    f"note: {server_process.server.name} exited with"
+                    f" {server_process.process.returncode}:\n{tail(server_process.log, 5)}"
+                )
+
+    print()
+    report(plan, results, statements, rss)
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    print(
+        f"settings: Python {platform.python_version()}, uvicorn {metadata.version('uvicorn')}"
+        f" --workers 1 --loop auto ({loop}) --http auto ({http}) --no-access-log, for all three;"
+        f" cms logs each request itself (JSON to stderr, as `cms serve` does); SQLite;"
+        f" {options.concurrency} keep-alive connections per server; {options.seconds:g} s per"
+        f" scenario and server in {options.round:g} s rounds (rotating order) after"
+        f" {WARMUP_S:g} s warm-up; load phase {load_time:.0f} s; search query"
+        f" {options.search!r}"
+    )
+    print(
+        f"note: the load generator (this process) shares the {os.cpu_count()}-core machine with"
+        " the servers; CPU ms/req is the server's own CPU time, the steadier measure"
+    )
+
+
+if __name__ == "__main__":
+    main()

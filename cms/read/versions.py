@@ -1,0 +1,85 @@
+"""The content version, and what stays true until it changes.
+
+Every write bumps one counter in its own transaction (migration 0004). Anything derived from
+what anonymous callers see — a response, a count — stays true while the version is the same and
+no scheduled article has come due, so it may be kept until then. A request reads the version
+once (:func:`stamp`), however many things it looks up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+
+from cms.models import ArticleStatus
+from cms.read.sql import as_datetime, fetch
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A content version, and the time span in which what was derived under it is true."""
+
+    version: int
+    #: When it was taken.
+    since: datetime
+    #: The next scheduled publication after that (None: nothing scheduled).
+    until: datetime | None
+
+    def holds(self, version: int, now: datetime) -> bool:
+        return (
+            self.version == version
+            and self.since <= now
+            and (self.until is None or now < self.until)
+        )
+
+
+@dataclass
+class _Request:
+    database: str
+    version: int | None = None
+
+
+_request: ContextVar[_Request | None] = ContextVar("cms_request", default=None)
+
+
+@contextmanager
+def request_scope(database: str) -> Iterator[None]:
+    """One request on ``database``: the version is read at most once inside the block."""
+    token = _request.set(_Request(database))
+    try:
+        yield
+    finally:
+        _request.reset(token)
+
+
+def current_database() -> str | None:
+    """The database of the current request (None outside a request)."""
+    request = _request.get()
+    return None if request is None else request.database
+
+
+async def content_version() -> int:
+    rows = await fetch("SELECT version FROM content_version WHERE id = 1")
+    return int(rows[0][0])
+
+
+async def next_publication(now: datetime) -> datetime | None:
+    rows = await fetch(
+        "SELECT MIN(published_at) FROM article WHERE status = ? AND published_at > ?",
+        [ArticleStatus.PUBLISHED.value, now],
+    )
+    return as_datetime(rows[0][0]) if rows else None
+
+
+async def current_version() -> int:
+    """The content version, read once per request."""
+    request = _request.get()
+    if request is not None and request.version is not None:
+        return request.version
+    version = await content_version()
+    if request is not None:
+        request.version = version
+    return version

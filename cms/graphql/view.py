@@ -182,10 +182,11 @@ class GraphQLView(GraphQL[Context, None]):
                     return None
                 query, name = body.get("query"), body.get("operationName")
                 variables, extensions = body.get("variables"), body.get("extensions")
-            query = self.persisted.resolve(
-                query if isinstance(query, str) else None,
-                extensions if isinstance(extensions, dict) else None,
-            )
+            if not isinstance(query, str | None) or not isinstance(name, str | None):
+                return None
+            if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):
+                return None  # the normal path answers the malformed request
+            query = self.persisted.resolve(query, extensions)
         except (ValueError, PersistedQueryError):
             return None  # the normal path answers the problem
         if (

@@ -207,3 +207,10 @@ async def test_kept_counts_follow_writes_and_the_clock(
         assert await counts() == (5, 3)
         monkeypatch.setattr(view, "utcnow", lambda: datetime(2099, 1, 1, 0, 0, 1, tzinfo=UTC))
         assert await counts() == (6, 4)  # "echo", scheduled for 2099 in peru, came due
+
+
+async def test_a_malformed_request_is_not_answered_from_the_cache(app: App) -> None:
+    await app.post(LIST)
+    for bad in ("extensions", "variables"):
+        response = await app.post({**LIST, bad: "not an object"})
+        assert response.status_code == 400, (bad, response.text)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import signal
 import socket
 import subprocess
@@ -27,6 +26,7 @@ from cms.app import ContentService
 from cms.settings import Settings
 from tests.conftest import free_port, seeded_env
 from tests.databases import FreshDatabases
+from tests.graphql.conftest import SQLCounter, counting
 
 MIGRATIONS = sorted(
     f"cms.{path.stem}"
@@ -63,33 +63,14 @@ async def open_in_another_task(service: ContentService) -> AsyncIterator[None]:
         await task
 
 
-class StatementLog(logging.Handler):
-    """The SQL statements Tortoise sends (its db_client debug log)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.statements.append(record.getMessage())
-
-
 @pytest.fixture
-def statements() -> Iterator[StatementLog]:
-    handler = StatementLog()
-    logger = logging.getLogger("tortoise.db_client")
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
+def statements() -> Iterator[SQLCounter]:
+    with counting() as counter:
+        yield counter
 
 
 async def test_healthz_is_ok_without_touching_the_database(
-    db_settings: Settings, statements: StatementLog
+    db_settings: Settings, statements: SQLCounter
 ) -> None:
     service = ContentService(db_settings)
     async with open_in_another_task(service), client_for(service.app) as client:

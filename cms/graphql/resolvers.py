@@ -31,6 +31,19 @@ def _article_ordering(order: ArticleOrder | None) -> listing.Ordering:
     return articles.ordering(order.field, order.direction is SortDirection.DESC)
 
 
+async def _top_level(
+    info: Info, rows: listing.Listing[Any], ordering: listing.Ordering, paging: dict[str, Any]
+) -> Connection[Any]:
+    """A top-level connection: one page of ``rows``, and their count when it is selected."""
+    page_window = window(info.context.settings, ordering.name, **paging)
+    page = (await listing.fetch_pages(rows, ordering, page_window))[listing.TOP]
+
+    async def total() -> int:
+        return (await listing.count(rows))[listing.TOP]
+
+    return connection(page, total)
+
+
 # -- Query -----------------------------------------------------------------------------------
 
 
@@ -66,24 +79,9 @@ async def articles_(
     filter: ArticleFilter | None = None,
     order_by: ArticleOrder | None = None,
 ) -> Connection[Any]:
-    context = info.context
-    ordering = _article_ordering(order_by)
-    page_window = window(
-        context.settings,
-        ordering.name,
-        first=first,
-        after=after,
-        last=last,
-        before=before,
-        offset=offset,
-    )
-    rows = articles.listing(context.viewer, filter.to_filter() if filter else None)
-    page = (await listing.fetch_pages(rows, ordering, page_window))[listing.TOP]
-
-    async def total() -> int:
-        return (await listing.count(rows))[listing.TOP]
-
-    return connection(page, total)
+    rows = articles.listing(info.context.viewer, filter.to_filter() if filter else None)
+    paging = {"first": first, "after": after, "last": last, "before": before, "offset": offset}
+    return await _top_level(info, rows, _article_ordering(order_by), paging)
 
 
 async def tag(info: Info, slug: str) -> TagRow | None:
@@ -98,17 +96,8 @@ async def tags_(
     before: str | None = None,
     kind: TagKind | None = None,
 ) -> Connection[Any]:
-    ordering = tags.ordering()
-    page_window = window(
-        info.context.settings, ordering.name, first=first, after=after, last=last, before=before
-    )
-    rows = tags.listing(kind)
-    page = (await listing.fetch_pages(rows, ordering, page_window))[listing.TOP]
-
-    async def total() -> int:
-        return (await listing.count(rows))[listing.TOP]
-
-    return connection(page, total)
+    paging = {"first": first, "after": after, "last": last, "before": before}
+    return await _top_level(info, tags.listing(kind), tags.ordering(), paging)
 
 
 async def contributor(info: Info, slug: str) -> ContributorRow | None:
@@ -122,17 +111,9 @@ async def contributors_(
     last: int | None = None,
     before: str | None = None,
 ) -> Connection[Any]:
-    ordering = contributors.ordering()
-    page_window = window(
-        info.context.settings, ordering.name, first=first, after=after, last=last, before=before
-    )
+    paging = {"first": first, "after": after, "last": last, "before": before}
     rows = contributors.listing(info.context.viewer)
-    page = (await listing.fetch_pages(rows, ordering, page_window))[listing.TOP]
-
-    async def total() -> int:
-        return (await listing.count(rows))[listing.TOP]
-
-    return connection(page, total)
+    return await _top_level(info, rows, contributors.ordering(), paging)
 
 
 async def search_(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +29,9 @@ class SQLCounter(logging.Handler):
         self.statements.append(record.getMessage())
 
 
-@pytest.fixture
-def sql() -> Iterator[SQLCounter]:
+@contextmanager
+def counting() -> Iterator[SQLCounter]:
+    """Count the SQL statements sent inside the block."""
     counter = SQLCounter()
     logger = logging.getLogger("tortoise.db_client")
     previous = logger.level
@@ -40,6 +42,12 @@ def sql() -> Iterator[SQLCounter]:
     finally:
         logger.removeHandler(counter)
         logger.setLevel(previous)
+
+
+@pytest.fixture
+def sql() -> Iterator[SQLCounter]:
+    with counting() as counter:
+        yield counter
 
 
 @dataclass

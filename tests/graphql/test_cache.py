@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,23 +18,9 @@ from cms.fixtures.service import load_files
 from cms.models import TokenScope
 from cms.settings import Settings
 from tests.conftest import SEED_JSON, SEED_SLUG
-from tests.graphql.conftest import NEWSROOM, SQLCounter
+from tests.graphql.conftest import NEWSROOM, counting
 
 LIST = {"query": "{ articles { totalCount edges { node { slug title } } } }"}
-
-
-@contextmanager
-def counting() -> Iterator[SQLCounter]:
-    counter = SQLCounter()
-    logger = logging.getLogger("tortoise.db_client")
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
-        yield counter
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(previous)
 
 
 @dataclasses.dataclass

@@ -94,9 +94,16 @@ def _cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _article_cursor(published_at: str | None, pk: int) -> str:
-    stamp = None if published_at is None else _stored_datetime(published_at).isoformat()
-    return _cursor([ARTICLES_ORDERING, stamp, pk])
+def _article_out(published_at: str | None, pk: int) -> tuple[str | None, str]:
+    """An article's publishedAt as served, and its cursor in newest-first order."""
+    if published_at is None:
+        return None, _cursor([ARTICLES_ORDERING, None, pk])
+    stored = _stored_datetime(published_at)
+    stamp = stored.isoformat()  # ISO-8601 needs no JSON escaping: write the JSON directly
+    raw = f'["{ARTICLES_ORDERING}","{stamp}",{pk}]'.encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    served = stored.astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"
+    return served, cursor
 
 
 def _decode_cursor(ordering: str, cursor: Any) -> list[Any]:
@@ -329,15 +336,16 @@ class Floor:
         credits = await self.credits_of(ids, full=False)
         edges = []
         for pk, slug, title, summary, published_at, words in rows:
+            served, cursor = _article_out(published_at, pk)
             edges.append(
                 {
-                    "cursor": _article_cursor(published_at, pk),
+                    "cursor": cursor,
                     "node": {
                         "id": _global_id("Article", pk),
                         "slug": slug,
                         "title": title,
                         "summary": summary,
-                        "publishedAt": _datetime_out(published_at),
+                        "publishedAt": served,
                         "readingTimeMinutes": max(1, -(-words // 200)),
                         "tags": tags[pk],
                         "imageCredits": credits[pk],
@@ -420,7 +428,7 @@ class Floor:
             }
             for pk, article_slug, title, summary, published_at in rows
         ]
-        end = _article_cursor(rows[-1][4], rows[-1][0]) if rows else None
+        end = _article_out(rows[-1][4], rows[-1][0])[1] if rows else None
         return {
             "tag": {
                 "id": _global_id("Tag", tag_id),

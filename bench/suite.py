@@ -46,10 +46,10 @@ from typing import Any
 
 import httpx
 
-# `python bench/suite.py` puts bench/ first on sys.path: the floor is the module `floor` here
-# (and `bench.floor` in the server process, which uvicorn imports from the repository root).
-from floor import create_floor_app, operation_texts
+if __package__ in (None, ""):  # run as `python bench/suite.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.floor import create_floor_app, operation_texts
 from cms.app import ContentService
 from cms.settings import Settings
 
@@ -74,7 +74,6 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 #: The goals: (scenario, server, least cms/floor throughput ratio, stretch ratio or None).
 GOALS = [
     ("list 20", "cms", 0.25, 0.5),
-    ("list 100", "cms", 0.25, 0.5),
     ("article", "cms", 0.5, None),
     ("list 20", "cms+cache", 1.0, None),
 ]

@@ -9,10 +9,9 @@ the two response bodies must be the same bytes.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,8 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
+from bench.floor import create_floor_app, operation_texts
 from cms import db
 from cms.app import ContentService
 from cms.fixtures.service import load_files
@@ -29,11 +28,7 @@ from cms.generate import generate
 from cms.settings import Settings
 from tests.conftest import SEED_JSON, SEED_SLUG
 
-# Imported by name at run time: bench/ has no __init__.py, so mypy checks bench/floor.py as the
-# top-level module `floor` and would refuse a second name for it.
-_floor = importlib.import_module("bench.floor")
-create_floor_app: Callable[[str], Starlette] = _floor.create_floor_app
-OPERATIONS: dict[str, str] = _floor.operation_texts()
+OPERATIONS: dict[str, str] = operation_texts()
 #: A query with many hits in generated content (the Search file's own finds only the seed).
 BROAD_QUERY = "minister reform"
 

@@ -71,6 +71,9 @@ class Article(Model):
             Index(fields=("published_at", "id"), name="article_published_at_id_idx"),
             Index(fields=("status", "published_at", "id"), name="article_status_published_idx"),
             Index(fields=("updated_at", "id"), name="article_updated_at_id_idx"),
+            # Covers the visibility check by id, so joins from the search index (or a tag's
+            # links) need not read the article rows, bodies and all.
+            Index(fields=("id", "status", "published_at"), name="article_visibility_idx"),
         )
 
     def __str__(self) -> str:

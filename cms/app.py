@@ -107,7 +107,8 @@ class _WithDatabase:
         # overwrite (and then reset from the wrong task).
         token = _current_context.set(tortoise)
         try:
-            with request_reads(), request_scope(self.service.settings.database_url):
+            settings = self.service.settings
+            with request_reads(db.replica_names(settings)), request_scope(settings.database_url):
                 await self.app(scope, receive, send)
         finally:
             _current_context.reset(token)

@@ -12,7 +12,6 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as migrate_api
 from tortoise.migrations.executor import MigrationExecutor
 
-from cms.read.sql import use_replicas
 from cms.settings import Settings, get_settings
 
 #: The Tortoise app label of every cms model.
@@ -37,12 +36,17 @@ def _connection(url: str, settings: Settings) -> dict[str, Any]:
     return config
 
 
+def replica_names(settings: Settings) -> list[str]:
+    """The connection names of the read replicas in :func:`tortoise_config`."""
+    return [f"{REPLICA}{index}" for index in range(len(settings.replica_urls))]
+
+
 def tortoise_config(settings: Settings | None = None) -> dict[str, Any]:
     """The Tortoise configuration for ``settings`` (the process settings by default)."""
     settings = settings or get_settings()
     connections = {"default": _connection(settings.database_url, settings)}
-    for index, url in enumerate(settings.replica_urls):
-        connections[f"{REPLICA}{index}"] = _connection(url, settings)
+    for name, url in zip(replica_names(settings), settings.replica_urls, strict=True):
+        connections[name] = _connection(url, settings)
     return {
         "connections": connections,
         "apps": {
@@ -99,9 +103,7 @@ async def database(settings: Settings | None = None) -> AsyncIterator[TortoiseCo
     config = tortoise_config(settings)
     async with TortoiseContext() as ctx:
         await ctx.init(config=config)
-        use_replicas([name for name in config["connections"] if name.startswith(REPLICA)])
         try:
             yield ctx
         finally:
-            use_replicas([])
             await ctx.close_connections()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from graphql import ExecutionResult, GraphQLError
+from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -14,6 +15,13 @@ from cms.read.sql import read_from_primary
 
 def refusal(context: object, operation: OperationType | None) -> GraphQLError | None:
     """The error that stops this operation, or None when the caller may run it."""
+    if isinstance(getattr(context, "request", None), WebSocket):
+        # A socket keeps one context for its whole life (caller, clock, loaders), so its
+        # answers would go stale; with no subscriptions in the schema, HTTP serves everything.
+        return GraphQLError(
+            "queries and mutations are served over HTTP, not WebSocket",
+            extensions={"code": "BAD_REQUEST"},
+        )
     auth_error = getattr(context, "auth_error", None)
     if auth_error:
         return GraphQLError(auth_error, extensions={"code": "UNAUTHENTICATED"})

@@ -73,10 +73,14 @@ def operation_type(query: str, operation_name: str | None) -> str | None:
     return operations[0].operation.value
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
+def _matches(request: Request, etag: str) -> bool:
+    """``If-None-Match`` on a GET names this ETag (weak comparison, as RFC 9110 asks)."""
+    if_none_match = request.headers.get("if-none-match")
+    if request.method != "GET" or not if_none_match:
         return False
-    return if_none_match.strip() == "*" or etag in [t.strip() for t in if_none_match.split(",")]
+    if if_none_match.strip() == "*":
+        return True
+    return etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
 
 
 def _has_errors(body: bytes) -> bool:
@@ -91,8 +95,18 @@ def _has_errors(body: bytes) -> bool:
 def wants_graphql_response(request: Request) -> bool:
     """Whether the client accepts application/graphql-response+json (preferred when it does)."""
     for part in request.headers.get("accept", "").split(","):
-        media, _, params = part.strip().partition(";")
-        if media.strip().lower() == GRAPHQL_RESPONSE and "q=0" not in params.replace(" ", ""):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        if media.lower() != GRAPHQL_RESPONSE:
+            continue
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
             return True
     return False
 
@@ -187,7 +201,7 @@ class GraphQLView(GraphQL[Context, None]):
             if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):
                 return None  # the normal path answers the malformed request
             query = self.persisted.resolve(query, extensions)
-        except (ValueError, PersistedQueryError):
+        except (ValueError, RecursionError, PersistedQueryError):
             return None  # the normal path answers the problem
         if (
             query is None
@@ -201,14 +215,17 @@ class GraphQLView(GraphQL[Context, None]):
             now=utcnow(),
         )
 
+    #: Cacheable answers depend on these request headers (shared caches must key on them).
+    VARY = "Accept, Authorization"
+
     def _cache_control(self) -> str:
         if self.settings.cache_max_age > 0:
             return f"public, max-age={self.settings.cache_max_age}"
         return "no-cache"
 
     def _cached_response(self, request: Request, entry: Entry) -> Response:
-        headers = {"ETag": entry.etag, "Cache-Control": self._cache_control()}
-        if _matches(request.headers.get("if-none-match"), entry.etag):
+        headers = {"ETag": entry.etag, "Cache-Control": self._cache_control(), "Vary": self.VARY}
+        if _matches(request, entry.etag):
             return Response(status_code=304, headers=headers)
         return Response(entry.body, media_type=entry.media_type, headers=headers)
 
@@ -228,7 +245,8 @@ class GraphQLView(GraphQL[Context, None]):
         self.cache.put(plan.key, Entry(plan.version, expires, body, etag, media))
         response.headers["ETag"] = etag
         response.headers["Cache-Control"] = self._cache_control()
-        if _matches(request.headers.get("if-none-match"), etag):
+        response.headers["Vary"] = self.VARY
+        if _matches(request, etag):
             return Response(
                 status_code=304, headers={"ETag": etag, "Cache-Control": self._cache_control()}
             )
@@ -259,7 +277,11 @@ class GraphQLView(GraphQL[Context, None]):
     async def parse_http_body(
         self, request_adapter: Any
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        data = await super().parse_http_body(request_adapter)
+        try:
+            data = await super().parse_http_body(request_adapter)
+        except (AttributeError, TypeError, RecursionError):
+            # A JSON body that is not an object (3, null, "s") or is nested beyond reason.
+            raise HTTPException(400, "the request body must be a JSON object") from None
         for item in data if isinstance(data, list) else [data]:
             extensions = item.extensions if isinstance(item.extensions, dict) else None
             item.query = self.persisted.resolve(item.query, extensions)

@@ -44,36 +44,29 @@ def _param(value: Any) -> Any:
     return value
 
 
-#: Read replicas configured for this process (set when the database opens).
-_replicas: list[str] = []
-#: True for the rest of a request that wrote: it reads its own writes from the primary.
-_primary_only: ContextVar[bool] = ContextVar("cms_primary_only", default=False)
-
-
-def use_replicas(names: Sequence[str]) -> None:
-    """Send reads to these connections (empty: read from the primary)."""
-    _replicas[:] = list(names)
+#: The replica this request reads from (None: the primary), chosen once per request so that
+#: the content version and the data it stands for come from the same copy.
+_replica: ContextVar[str | None] = ContextVar("cms_replica", default=None)
 
 
 @contextmanager
-def request_reads() -> Iterator[None]:
-    """One request's read routing: replicas until it writes (then the primary)."""
-    token = _primary_only.set(False)
+def request_reads(replicas: Sequence[str] = ()) -> Iterator[None]:
+    """One request's read routing: one of ``replicas`` (connection names) until it writes, then
+    the primary; the primary throughout when there are none."""
+    token = _replica.set(random.choice(replicas) if replicas else None)
     try:
         yield
     finally:
-        _primary_only.reset(token)
+        _replica.reset(token)
 
 
 def read_from_primary() -> None:
     """Route the current request's reads to the primary from now on (read your writes)."""
-    _primary_only.set(True)
+    _replica.set(None)
 
 
 def _read_connection() -> Any:
-    if _replicas and not _primary_only.get():
-        return connections.get(random.choice(_replicas))
-    return connections.get("default")
+    return connections.get(_replica.get() or "default")
 
 
 async def fetch(sql: str, params: Sequence[Any] = ()) -> list[Row]:

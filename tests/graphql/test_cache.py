@@ -61,14 +61,14 @@ async def test_a_repeat_is_served_from_the_cache(app: App) -> None:
 
 
 async def test_if_none_match_gets_304(app: App) -> None:
-    first = await app.post(LIST)
+    first = await app.http.get("/graphql", params=LIST)
     etag = first.headers["etag"]
-    again = await app.post(LIST, **{"If-None-Match": etag})
+    again = await app.http.get("/graphql", params=LIST, headers={"If-None-Match": etag})
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
-    over_get = await app.http.get("/graphql", params=LIST, headers={"If-None-Match": etag})
-    assert over_get.status_code == 304
-    other = await app.post(LIST, **{"If-None-Match": '"something else"'})
+    other = await app.http.get("/graphql", params=LIST, headers={"If-None-Match": '"else"'})
     assert other.status_code == 200 and other.content == first.content
+    posted = await app.post(LIST)
+    assert posted.headers["etag"] == etag  # the same answer over POST, the same ETag
 
 
 async def test_a_mutation_invalidates(app: App) -> None:
@@ -198,3 +198,18 @@ async def test_a_malformed_request_is_not_answered_from_the_cache(app: App) -> N
     for bad in ("extensions", "variables"):
         response = await app.post({**LIST, bad: "not an object"})
         assert response.status_code == 400, (bad, response.text)
+
+
+async def test_conditional_requests_follow_http(app: App) -> None:
+    first = await app.http.get("/graphql", params=LIST)
+    etag = first.headers["etag"]
+    assert first.headers["vary"] == "Accept, Authorization"
+    weak = await app.http.get("/graphql", params=LIST, headers={"If-None-Match": f"W/{etag}"})
+    assert weak.status_code == 304
+    listed = await app.http.get(
+        "/graphql", params=LIST, headers={"If-None-Match": f'"other", {etag}'}
+    )
+    assert listed.status_code == 304
+    # A POST is not a conditional read: it always gets the body.
+    posted = await app.post(LIST, **{"If-None-Match": etag})
+    assert posted.status_code == 200 and posted.content == first.content

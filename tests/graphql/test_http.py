@@ -101,3 +101,50 @@ async def test_request_body_limit(db_settings: Settings) -> None:
             # The server answers normally afterwards.
             response = await client.post("/graphql", json=under)
             assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        (f"{GRAPHQL_RESPONSE};q=0.9, application/json;q=0.8", GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE};q=0.5", GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE};q=0, application/json", "application/json"),
+        ("application/json", "application/json"),
+    ],
+)
+async def test_accept_quality_values(seeded: GraphQLClient, accept: str, media: str) -> None:
+    response = await seeded.http.post(
+        "/graphql", json={"query": "{ nope }"}, headers={"Accept": accept}
+    )
+    assert response.headers["content-type"] == media
+    assert response.status_code == (400 if media == GRAPHQL_RESPONSE else 200)
+
+
+@pytest.mark.parametrize("body", [b"3", b"null", b'"text"', b"true", b"[" * 100_000])
+async def test_json_that_is_not_an_object_is_400(seeded: GraphQLClient, body: bytes) -> None:
+    response = await seeded.http.post(
+        "/graphql", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    deep = await seeded.http.get(
+        "/graphql", params={"query": "{ __typename }", "variables": "[" * 5_000}
+    )
+    assert deep.status_code == 400
+
+
+def test_operations_over_websocket_are_refused() -> None:
+    from starlette.websockets import WebSocket
+
+    from cms.graphql.permissions import refusal
+
+    async def nothing() -> dict[str, str]:
+        return {}
+
+    async def ignore(message: object) -> None:
+        return None
+
+    class Context:
+        request = WebSocket({"type": "websocket", "headers": []}, nothing, ignore)
+
+    error = refusal(Context(), None)
+    assert error is not None and "WebSocket" in error.message

@@ -20,7 +20,6 @@ import logging
 import os
 import platform
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -33,6 +32,10 @@ from typing import Any
 
 import httpx
 
+if __package__ in (None, ""):  # run as `python bench/http_read.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import free_port, percentile, stop, tail
 from cms.app import ContentService
 from cms.settings import Settings
 
@@ -209,13 +212,6 @@ async def count_sql(database_url: str) -> dict[str, SQLCount]:
 # --- the server ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def start_server(
     port: int, workers: int, env: dict[str, str], log: Path
 ) -> subprocess.Popen[bytes]:
@@ -243,29 +239,6 @@ def wait_ready(server: subprocess.Popen[bytes], url: str, log: Path) -> float:
                     return time.perf_counter() - start
             time.sleep(0.1)
     raise RuntimeError(f"cms serve did not answer within {STARTUP_TIMEOUT_S:.0f} s:\n{tail(log)}")
-
-
-def stop_server(server: subprocess.Popen[bytes]) -> None:
-    """SIGINT (uvicorn's graceful shutdown), then SIGTERM, then SIGKILL to its process group."""
-    if server.poll() is not None:
-        return
-    for sig, grace in ((signal.SIGINT, 15.0), (signal.SIGTERM, 5.0)):
-        server.send_signal(sig)
-        try:
-            server.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGKILL)
-    server.wait(timeout=5.0)
-
-
-def tail(log: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no server log)"
 
 
 def summarize_log(log: Path) -> str | None:
@@ -354,14 +327,6 @@ async def load_all(
     return results
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an ascending list (NaN when empty)."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(0, min(len(sorted_values) - 1, round(fraction * len(sorted_values) + 0.5) - 1))
-    return sorted_values[rank]
-
-
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -409,7 +374,7 @@ def main() -> None:
             )
         finally:
             if server is not None:
-                stop_server(server)
+                stop(server)
         if server is not None and server.returncode not in (0, -signal.SIGINT):
             print(f"note: server exited with {server.returncode}:\n{tail(log, 5)}")
         server_errors = summarize_log(log)

@@ -32,7 +32,6 @@ import math
 import os
 import platform
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -49,6 +48,7 @@ import httpx
 if __package__ in (None, ""):  # run as `python bench/suite.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import free_port, percentile, stop, tail
 from bench.floor import create_floor_app, operation_texts
 from cms.app import ContentService
 from cms.settings import Settings
@@ -271,13 +271,6 @@ async def count_statements(
 # --- the servers -----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Running:
     server: Server
@@ -318,29 +311,6 @@ def wait_ready(running: Running, probe: dict[str, Any]) -> float:
                     return time.perf_counter() - start_time
             time.sleep(0.1)
     raise RuntimeError(f"{running.server.name} did not answer in time:\n{tail(running.log)}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGINT (uvicorn's graceful shutdown), then SIGTERM, then SIGKILL to its process group."""
-    if process.poll() is not None:
-        return
-    for sig, grace in ((signal.SIGINT, 10.0), (signal.SIGTERM, 5.0)):
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=5.0)
-
-
-def tail(log: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no server log)"
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -518,14 +488,6 @@ async def measure(
             for connection in pool:
                 await connection.close()
     return results
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile of an ascending list (NaN when empty)."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(0, min(len(sorted_values) - 1, math.ceil(fraction * len(sorted_values)) - 1))
-    return sorted_values[rank]
 
 
 # --- main ------------------------------------------------------------------------------------

@@ -53,6 +53,28 @@ async def database(db_settings: Settings) -> AsyncIterator[Settings]:
         yield db_settings
 
 
+def build_wheel(source: Path, out: Path) -> Path:
+    """Build cms's wheel from ``source`` (a checkout or a copy of one) into ``out``."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "--wheel-dir",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = out.glob("cms-*.whl")
+    return wheel
+
+
 def free_ports(count: int) -> list[int]:
     """Ports free right now, all different (the sockets are held until all are picked)."""
     sockets = [socket.socket() for _ in range(count)]

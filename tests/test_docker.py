@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from cms.app import ContentService, create_app
 from cms.cli import app as cli_app
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, build_wheel, free_port
 
 DOCKER = REPO / "docker"
 DOCKERFILE = DOCKER / "Dockerfile"
@@ -240,23 +240,7 @@ def test_wheel_builds_from_exactly_what_the_dockerfile_copies(tmp_path: Path) ->
         else:
             (context / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, context / name)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "--quiet",
-            "--wheel-dir",
-            str(tmp_path / "wheels"),
-            str(context),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = (tmp_path / "wheels").glob("cms-*.whl")
+    wheel = build_wheel(context, tmp_path / "wheels")
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
         "cms/migrations/0001_initial.py",

@@ -3,32 +3,14 @@ must work from any directory); `.ci/run` also installs it into a fresh venv and 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.conftest import REPO, build_wheel
 
 
 def test_wheel_ships_migrations_fixtures_and_the_console_script(tmp_path: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "--quiet",
-            "--wheel-dir",
-            str(tmp_path),
-            str(REPO),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = tmp_path.glob("cms-*.whl")
+    wheel = build_wheel(REPO, tmp_path)
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
         "cms/migrations/0001_initial.py",

@@ -15,6 +15,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from cms.graphql.errors import log_unexpected
+from cms.graphql.execution import Executor
 from cms.graphql.limits import CostLimit, Rules, validation_rules
 from cms.graphql.mutations import Mutation
 from cms.graphql.permissions import AccessControl
@@ -54,6 +55,7 @@ def build_schema(settings: Settings) -> Schema:
         scalar_overrides={datetime: DateTime},
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        execution_context_class=Executor,
     )
 
 

@@ -8,6 +8,7 @@ once (:func:`stamp`), however many things it looks up.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -39,7 +40,8 @@ class Stamp:
 @dataclass
 class _Request:
     database: str
-    version: int | None = None
+    #: The version, once asked for (a task, so that concurrent resolvers share one read).
+    version: asyncio.Task[int] | None = None
 
 
 _request: ContextVar[_Request | None] = ContextVar("cms_request", default=None)
@@ -75,11 +77,11 @@ async def next_publication(now: datetime) -> datetime | None:
 
 
 async def current_version() -> int:
-    """The content version, read once per request."""
+    """The content version, read once per request (resolvers that ask at the same time wait
+    for the same read)."""
     request = _request.get()
-    if request is not None and request.version is not None:
-        return request.version
-    version = await content_version()
-    if request is not None:
-        request.version = version
-    return version
+    if request is None:
+        return await content_version()
+    if request.version is None:
+        request.version = asyncio.ensure_future(content_version())
+    return await asyncio.shield(request.version)

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -496,7 +497,7 @@ class Floor:
 
 def _encode(body: JSONObject) -> bytes:
     """JSON as cms encodes it."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return orjson.dumps(body)
 
 
 def operation_texts() -> dict[str, str]:

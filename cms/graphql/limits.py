@@ -9,10 +9,13 @@ what it selects by its page size (``first`` or ``last``, else the default page s
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -119,6 +122,39 @@ def operation_cost(
     return selection_cost(operation.selection_set, root, frozenset())
 
 
+#: Costs of recent (document, operation, variables): a list page asks the same thing each time.
+_costs: OrderedDict[tuple[int, int, int, bytes, int], tuple[GraphQLSchema, DocumentNode, int]] = (
+    OrderedDict()
+)
+COST_CACHE_SIZE = 1024
+
+
+def _cached_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+    default_page_size: int,
+) -> int:
+    """:func:`operation_cost`, remembered for the same parsed document and variables (the
+    parser cache hands out the same document object for the same text)."""
+    try:
+        encoded = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return operation_cost(schema, operation, fragments, variables, default_page_size)
+    key = (id(schema), id(document), id(operation), encoded, default_page_size)
+    cached = _costs.get(key)
+    if cached is not None and cached[0] is schema and cached[1] is document:
+        _costs.move_to_end(key)
+        return cached[2]
+    cost = operation_cost(schema, operation, fragments, variables, default_page_size)
+    _costs[key] = (schema, document, cost)  # the references keep the ids from being reused
+    if len(_costs) > COST_CACHE_SIZE:
+        _costs.popitem(last=False)
+    return cost
+
+
 class CostLimit(SchemaExtension):
     """Refuses, before execution, an operation whose cost exceeds ``max_cost``."""
 
@@ -143,8 +179,9 @@ class CostLimit(SchemaExtension):
             ][:1]
             schema = context.schema._schema
             for operation in chosen:
-                cost = operation_cost(
+                cost = _cached_cost(
                     schema,
+                    document,
                     operation,
                     fragments,
                     context.variables or {},

@@ -6,6 +6,7 @@ through the request's DataLoaders, so a list of any length costs the same few st
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import strawberry
@@ -174,12 +175,16 @@ def article_reading_time(root: Parent[ArticleRow]) -> int:
     return reading_time_minutes(root.word_count)
 
 
-async def article_tags(root: Parent[ArticleRow], info: Info) -> list[TagRow]:
-    return await info.context.loaders.tags_of_article.load(root.pk)
+# Relations that are a DataLoader lookup return the loader's future itself: no coroutine and no
+# task per parent object.
 
 
-async def article_credits(root: Parent[ArticleRow], info: Info) -> list[CreditRow]:
-    return await info.context.loaders.credits_of_article.load(root.pk)
+def article_tags(root: Parent[ArticleRow], info: Info) -> Awaitable[list[TagRow]]:
+    return info.context.loaders.tags_of_article.load(root.pk)
+
+
+def article_credits(root: Parent[ArticleRow], info: Info) -> Awaitable[list[CreditRow]]:
+    return info.context.loaders.credits_of_article.load(root.pk)
 
 
 async def article_revisions(
@@ -204,8 +209,8 @@ def credit_id(root: Parent[CreditRow]) -> strawberry.ID:
     return to_global_id("ImageCredit", root.pk)
 
 
-async def credit_contributors(root: Parent[CreditRow], info: Info) -> list[ContributorRow]:
-    return await info.context.loaders.contributors_of_credit.load(root.pk)
+def credit_contributors(root: Parent[CreditRow], info: Info) -> Awaitable[list[ContributorRow]]:
+    return info.context.loaders.contributors_of_credit.load(root.pk)
 
 
 async def credit_article(root: Parent[CreditRow], info: Info) -> ArticleRow:
@@ -248,8 +253,8 @@ def tag_id(root: Parent[TagRow]) -> strawberry.ID:
     return to_global_id("Tag", root.pk)
 
 
-async def tag_article_count(root: Parent[TagRow], info: Info) -> int:
-    return await info.context.loaders.article_count_of_tag.load(root.pk)
+def tag_article_count(root: Parent[TagRow], info: Info) -> Awaitable[int]:
+    return info.context.loaders.article_count_of_tag.load(root.pk)
 
 
 async def tag_articles(

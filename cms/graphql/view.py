@@ -16,6 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
@@ -328,7 +329,7 @@ class GraphQLView(GraphQL[Context, None]):
         return response
 
     def encode_json(self, data: object) -> bytes:
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return orjson.dumps(data)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """The explorer for a browser's plain GET; never for a persisted query's GET."""

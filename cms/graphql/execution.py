@@ -23,10 +23,12 @@ the results are equal.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from types import CoroutineType, GeneratorType
 from typing import Any, TypeAlias
 
 from graphql import (
@@ -78,6 +80,22 @@ class _FieldPlan:
 
 
 _plans: dict[int, tuple[GraphQLField, _FieldPlan]] = {}
+
+#: Types whose instances are never awaitable (rows, strings, numbers...), learnt as seen: most
+#: values a query meets are of a handful of types, and a set lookup is cheaper than the checks.
+_plain_types: set[type] = set()
+
+
+def _awaitable(value: Any) -> bool:
+    kind = type(value)
+    if kind in _plain_types:
+        return False
+    if isinstance(value, (CoroutineType, GeneratorType)) or hasattr(kind, "__await__"):
+        return inspect.isawaitable(value)
+    if not hasattr(value, "__await__"):  # not even through __getattr__ or an instance
+        _plain_types.add(kind)
+        return False
+    return inspect.isawaitable(value)
 
 
 def _plan_for(field_def: GraphQLField, default_resolver: Any) -> _FieldPlan:
@@ -168,7 +186,6 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         later: list[tuple[str, FieldGroup, GraphQLOutputType, list[Any], ResolveInfo]] = []
         awaitables: list[Any] = []
         slots: list[tuple[list[Any], int]] = []
-        is_awaitable = self.is_awaitable
         default_resolver = self._default_resolver()
         for key, group in grouped.items():
             first = group[0]
@@ -203,7 +220,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 call = self._resolver(field_def, plan, group, info)
                 values = [call(source) for source in sources]
                 for index, value in enumerate(values):
-                    if is_awaitable(value):
+                    if _awaitable(value):
                         awaitables.append(value)
                         slots.append((values, index))
             for result in results:
@@ -332,7 +349,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             before = len(items)
             items.extend(value)
             lengths.append(len(items) - before)
-        if any(self.is_awaitable(item) for item in items):
+        if any(_awaitable(item) for item in items):
             raise _Fallback
         completed = await self._complete(return_type.of_type, group, items, info)
         lists: list[Any] = []

@@ -134,8 +134,31 @@ def _make_plan(field_def: GraphQLField, default_resolver: Any) -> _FieldPlan:
     )
 
 
+@dataclass(slots=True)
+class _Work:
+    """One selection to resolve on a list of objects of one type, into the given dicts."""
+
+    type_: GraphQLObjectType
+    grouped: GroupedFieldSet
+    sources: list[Any]
+    results: list[dict[str, Any]]
+    path: Path | None
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A field resolved for all of a work item's objects, to complete once its values are in."""
+
+    key: str
+    group: FieldGroup
+    return_type: GraphQLOutputType
+    values: list[Any]
+    info: ResolveInfo
+    results: list[dict[str, Any]]
+
+
 class Executor(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, with a breadth-first fast path for query operations."""
+    """graphql-core's executor, with a level-by-level fast path for query operations."""
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         middleware = self.middleware_manager
@@ -162,32 +185,51 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             )
             if collected.new_defer_usages:
                 raise _Fallback
-            root = await self._objects(
-                root_type, collected.grouped_field_set, [self.root_value], None
-            )
-            data = root[0]
+            data: dict[str, Any] = {}
+            level = [_Work(root_type, collected.grouped_field_set, [self.root_value], [data], None)]
+            while level:
+                level = await self._level(level)
         except Exception as exc:  # anything unusual is graphql-core's to report
             logger.debug("query runs in graphql-core: %r", exc)
             result = super().execute_operation(serially)
             return await result if self.is_awaitable(result) else result
         return self.build_response(data)
 
-    # -- objects -------------------------------------------------------------------------------
+    # -- one level of the response tree ---------------------------------------------------------
 
-    async def _objects(
-        self,
-        type_: GraphQLObjectType,
-        grouped: GroupedFieldSet,
-        sources: list[Any],
-        path: Path | None,
-    ) -> list[dict[str, Any]]:
-        """The selection ``grouped`` of ``type_`` on every one of ``sources``."""
-        results: list[dict[str, Any]] = [{} for _ in sources]
-        later: list[tuple[str, FieldGroup, GraphQLOutputType, list[Any], ResolveInfo]] = []
+    async def _level(self, level: list[_Work]) -> list[_Work]:
+        """Resolve every field of every work item of this depth, await what they started
+        together (so DataLoaders batch across the whole level), and return the next depth."""
+        pending: list[_Pending] = []
         awaitables: list[Any] = []
         slots: list[tuple[list[Any], int]] = []
         default_resolver = self._default_resolver()
-        for key, group in grouped.items():
+        for work in level:
+            self._resolve(work, default_resolver, pending, awaitables, slots)
+        if awaitables:
+            done = await asyncio.gather(*awaitables)
+            for (values, index), value in zip(slots, done, strict=True):
+                values[index] = value
+        next_level: list[_Work] = []
+        for item in pending:
+            completed = self._complete(
+                item.return_type, item.group, item.values, item.info, next_level
+            )
+            key = item.key
+            for result, value in zip(item.results, completed, strict=True):
+                result[key] = value
+        return next_level
+
+    def _resolve(
+        self,
+        work: _Work,
+        default_resolver: Any,
+        pending: list[_Pending],
+        awaitables: list[Any],
+        slots: list[tuple[list[Any], int]],
+    ) -> None:
+        type_, sources, results = work.type_, work.sources, work.results
+        for key, group in work.grouped.items():
             first = group[0]
             if first.defer_usage is not None or first.fragment_variable_values is not None:
                 raise _Fallback
@@ -213,7 +255,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     else:
                         result[key] = coerce(value)
                 continue
-            info = self._info(field_def, group, type_, Path(path, key, type_.name))
+            info = self._info(field_def, group, type_, Path(work.path, key, type_.name))
             if attribute is not None:
                 values = [getattr(source, attribute) for source in sources]
             else:
@@ -224,27 +266,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         awaitables.append(value)
                         slots.append((values, index))
             for result in results:
-                result[key] = None  # keeps the selection's order; filled in below
-            later.append((key, group, field_def.type, values, info))
-        if awaitables:
-            for (values, index), value in zip(
-                slots, await asyncio.gather(*awaitables), strict=True
-            ):
-                values[index] = value
-        completions = [
-            self._complete(return_type, group, values, info)
-            for _key, group, return_type, values, info in later
-        ]
-        if len(completions) == 1:
-            completed = [await completions[0]]
-        elif completions:
-            completed = list(await asyncio.gather(*completions))
-        else:
-            completed = []
-        for (key, *_rest), values in zip(later, completed, strict=True):
-            for result, value in zip(results, values, strict=True):
-                result[key] = value
-        return results
+                result[key] = None  # keeps the selection's order; filled in when complete
+            pending.append(_Pending(key, group, field_def.type, values, info, results))
 
     def _default_resolver(self) -> Any:
         return self.schema._strawberry_schema.config.default_resolver  # type: ignore[attr-defined]
@@ -296,47 +319,54 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
     # -- values --------------------------------------------------------------------------------
 
-    async def _complete(
+    def _complete(
         self,
         return_type: GraphQLOutputType,
         group: FieldGroup,
         values: list[Any],
         info: ResolveInfo,
+        next_level: list[_Work],
     ) -> list[Any]:
-        """``values`` completed as ``return_type`` (leaves coerced, objects resolved)."""
+        """``values`` completed as ``return_type``: leaves coerced; objects become empty dicts
+        that ``next_level`` work fills in."""
         if isinstance(return_type, GraphQLNonNull):
             if any(value is None for value in values):
                 raise _Fallback
             return_type = return_type.of_type
-        if any(isinstance(value, Exception) for value in values):
-            raise _Fallback
         if isinstance(return_type, GraphQLLeafType):
             coerce = return_type.coerce_output_value
-            completed = [None if value is None else coerce(value) for value in values]
-            if any(
-                c is None or c is Undefined
-                for c, v in zip(completed, values, strict=True)
-                if v is not None
-            ):
-                raise _Fallback
+            completed: list[Any] = []
+            for value in values:
+                if value is None:
+                    completed.append(None)
+                    continue
+                if isinstance(value, Exception):
+                    raise _Fallback
+                coerced = coerce(value)
+                if coerced is None or coerced is Undefined:
+                    raise _Fallback
+                completed.append(coerced)
             return completed
+        if any(isinstance(value, Exception) for value in values):
+            raise _Fallback
         if isinstance(return_type, GraphQLList):
-            return await self._complete_lists(return_type, group, values, info)
+            return self._complete_lists(return_type, group, values, info, next_level)
         present = [value for value in values if value is not None]
         if isinstance(return_type, GraphQLAbstractType):
-            objects = await self._complete_abstract(return_type, group, present, info)
+            objects = self._complete_abstract(return_type, group, present, info, next_level)
         else:
             assert isinstance(return_type, GraphQLObjectType)
-            objects = await self._complete_objects(return_type, group, present, info)
+            objects = self._complete_objects(return_type, group, present, info, next_level)
         done = iter(objects)
         return [None if value is None else next(done) for value in values]
 
-    async def _complete_lists(
+    def _complete_lists(
         self,
         return_type: GraphQLList[Any],
         group: FieldGroup,
         values: list[Any],
         info: ResolveInfo,
+        next_level: list[_Work],
     ) -> list[Any]:
         items: list[Any] = []
         lengths: list[int | None] = []
@@ -351,7 +381,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             lengths.append(len(items) - before)
         if any(_awaitable(item) for item in items):
             raise _Fallback
-        completed = await self._complete(return_type.of_type, group, items, info)
+        completed = self._complete(return_type.of_type, group, items, info, next_level)
         lists: list[Any] = []
         position = 0
         for length in lengths:
@@ -362,12 +392,13 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 position += length
         return lists
 
-    async def _complete_objects(
+    def _complete_objects(
         self,
         type_: GraphQLObjectType,
         group: FieldGroup,
         objects: list[Any],
         info: ResolveInfo,
+        next_level: list[_Work],
     ) -> list[dict[str, Any]]:
         if not objects:
             return []
@@ -380,14 +411,17 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         collected = self.collect_subfields(type_, group)
         if collected.new_defer_usages:
             raise _Fallback
-        return await self._objects(type_, collected.grouped_field_set, objects, info.path)
+        results: list[dict[str, Any]] = [{} for _ in objects]
+        next_level.append(_Work(type_, collected.grouped_field_set, objects, results, info.path))
+        return results
 
-    async def _complete_abstract(
+    def _complete_abstract(
         self,
         type_: GraphQLAbstractType,
         group: FieldGroup,
         objects: list[Any],
         info: ResolveInfo,
+        next_level: list[_Work],
     ) -> list[dict[str, Any]]:
         resolve_type = type_.resolve_type or self.type_resolver
         by_type: dict[str, list[int]] = {}
@@ -403,7 +437,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 type_, runtime
             ):
                 raise _Fallback
-            done = await self._complete_objects(runtime, group, [objects[i] for i in indexes], info)
+            done = self._complete_objects(
+                runtime, group, [objects[i] for i in indexes], info, next_level
+            )
             for index, value in zip(indexes, done, strict=True):
                 completed[index] = value
         return completed

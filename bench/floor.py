@@ -2,20 +2,29 @@
 
 A minimal Starlette app with one endpoint, ``POST /graphql``. It recognises the operations of
 ``schema/operations/`` (ListPage, ArticlePage, TagPage, Search) by the SHA-256 of their exact
-text, reads their variables, runs hand-written SQL on one aiosqlite connection (opened in the
-lifespan) and builds the response from plain dicts. There is no GraphQL here: no parsing,
-validation, resolvers, DataLoaders, ORM, middleware or logging. What it returns is meant to be
-byte-identical to what cms returns for the same request (``tests/test_floor.py`` checks that),
-so that ``bench/suite.py`` can compare the two on equal work.
+text, reads their variables, runs hand-written SQL and builds the response from plain dicts.
+There is no GraphQL here: no parsing, validation, resolvers, DataLoaders, ORM, middleware or
+logging. What it returns is meant to be byte-identical to what cms returns for the same request
+on the same database (``tests/test_floor.py`` checks that), so that ``bench/suite.py`` can
+compare the two on equal work.
 
 It reads what anonymous callers see (PUBLISHED, publishedAt not in the future), selects only
 the columns the operations need, and runs the same statements cms runs (one per list, count and
 relation), so its SQL-statements-per-request equals cms's. The Markdown body goes through cms's
-own ``render_html`` (content logic, not GraphQL). SQLite only: a PostgreSQL floor is out of
-scope for now.
+own ``render_html`` (content logic, not GraphQL).
+
+The database URL picks the backend, as it does for cms:
+
+* ``sqlite://path``: one aiosqlite connection, opened in the lifespan; search is FTS5.
+* ``postgres://...`` or ``postgresql://...``: an asyncpg pool (1 to 10 connections), opened in
+  the lifespan; search is the ``tsvector`` column with ``ts_rank`` and ``ts_headline``, as cms
+  runs it. Statements are written once with ``?`` placeholders and numbered (``$1``, ``$2``)
+  once per distinct text; date-times are bound as aware datetimes. Query parameters of the URL
+  (Tortoise's pool sizes and the like) are dropped.
 
     python -m uvicorn bench.floor:app --factory          # reads CMS_DATABASE_URL
     python bench/floor.py --database-url sqlite://cms.sqlite3 --port 8001
+    python bench/floor.py --database-url postgres://user@127.0.0.1:5432/cms --port 8001
 """
 
 from __future__ import annotations
@@ -32,8 +41,10 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosqlite
 import orjson
@@ -59,11 +70,20 @@ WEIGHTS = "10.0, 5.0, 1.0"
 MAX_SEARCH_INDEX = 2**53
 #: Milliseconds a statement waits for a writer's lock (cms's default busy timeout).
 BUSY_TIMEOUT_MS = 5000
+#: The PostgreSQL pool's size.
+POOL_MIN_SIZE = 1
+POOL_MAX_SIZE = 10
+#: PostgreSQL: stand-ins for "<" and ">" in the text given to ts_headline (as cms: the
+#: headline parser would take them for markup and drop tags).
+ANGLES = "\ue002\ue003"
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_PLACEHOLDER = re.compile(r"\?")
 
 Row = Sequence[Any]
 JSONObject = dict[str, Any]
+#: A stored date-time as a driver returns it: text from SQLite, an aware datetime from asyncpg.
+Stored = str | datetime
 
 
 class FloorError(ValueError):
@@ -73,12 +93,12 @@ class FloorError(ValueError):
 # --- values as cms writes them ----------------------------------------------------------------
 
 
-def _stored_datetime(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
+def _stored_datetime(value: Stored) -> datetime:
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _datetime_out(value: str | None) -> str | None:
+def _datetime_out(value: Stored | None) -> str | None:
     """A stored date-time as the DateTime scalar writes it: UTC, ISO-8601, ``Z``."""
     if value is None:
         return None
@@ -95,7 +115,7 @@ def _cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _article_out(published_at: str | None, pk: int) -> tuple[str | None, str]:
+def _article_out(published_at: Stored | None, pk: int) -> tuple[str | None, str]:
     """An article's publishedAt as served, and its cursor in newest-first order."""
     if published_at is None:
         return None, _cursor([ARTICLES_ORDERING, None, pk])
@@ -120,7 +140,7 @@ def _decode_cursor(ordering: str, cursor: Any) -> list[Any]:
 
 
 def _sql_time(value: datetime) -> str:
-    """A date-time parameter, written the way stored values are (and cms binds them)."""
+    """A date-time parameter for SQLite, written the way stored values are (as cms binds them)."""
     return value.astimezone(UTC).isoformat(" ")
 
 
@@ -144,44 +164,60 @@ def _text(variables: JSONObject, name: str) -> str:
     return value
 
 
-def _after_articles(variables: JSONObject) -> tuple[str, list[Any]]:
-    """The keyset condition for ``after`` in newest-first order (visible rows are never null)."""
+def _after_stamp(variables: JSONObject) -> tuple[datetime | None, int] | None:
+    """The (publishedAt, id) an ``after`` cursor in newest-first order holds, if one is given."""
     after = variables.get("after")
     if after is None:
-        return "", []
+        return None
     values = _decode_cursor(ARTICLES_ORDERING, after)
     if len(values) != 2:
         raise FloorError("the cursor does not fit this ordering")
     stamp, pk = values
     if type(pk) is not int:
         raise FloorError("the cursor does not fit this ordering")
-    if stamp is None:  # after the last visible article: only articles without a date follow
-        return " AND a.published_at IS NULL AND a.id < ?", [pk]
+    if stamp is None:
+        return None, pk
     try:
         parsed = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
     except ValueError:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise FloorError("the cursor does not fit this ordering")
-    when = _sql_time(parsed)
-    return " AND (a.published_at < ? OR (a.published_at = ? AND a.id < ?))", [when, when, pk]
+    return parsed, pk
 
 
 def _placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
-def _match_expression(query: str) -> str | None:
-    found = _WORD.findall(query)[:MAX_QUERY_WORDS]
-    if not found:
-        return None
-    return " ".join('"' + word.replace('"', '""') + '"' for word in found)
+@lru_cache(maxsize=1024)
+def _numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2, ...`` (cached: the texts repeat)."""
+    counter = iter(range(1, 1_000_000))
+    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+
+
+def _words(query: str) -> list[str]:
+    return _WORD.findall(query)[:MAX_QUERY_WORDS]
+
+
+def _match_expression(words: list[str]) -> str:
+    """FTS5's MATCH text: every word a quoted string (so none is read as FTS5 syntax)."""
+    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def _headline_options(opening: str, closing: str) -> str:
+    """PostgreSQL's ts_headline options, as cms writes them."""
+    return (
+        f'StartSel="{opening}", StopSel="{closing}", MaxWords={SNIPPET_TOKENS + 11}, '
+        'MinWords=15, MaxFragments=2, FragmentDelimiter=" … "'
+    )
 
 
 def _snippet(raw: str | None, opening: str, closing: str) -> str:
     # As cms: its PostgreSQL angle-bracket stand-ins become brackets, then the text is escaped
     # and the (random, never escaped) match markers become <mark> tags.
-    text = (raw or "").replace("\ue002", "<").replace("\ue003", ">")
+    text = (raw or "").replace(ANGLES[0], "<").replace(ANGLES[1], ">")
     escaped = html.escape(text, quote=False)
     return escaped.replace(opening, "<mark>").replace(closing, "</mark>")
 
@@ -192,22 +228,35 @@ def _snippet(raw: str | None, opening: str, closing: str) -> str:
 def sqlite_path(database_url: str) -> str:
     """The file of a ``sqlite://path`` URL (query parameters dropped)."""
     if not database_url.startswith("sqlite://"):
-        raise ValueError(
-            "the floor runs on SQLite only (a PostgreSQL floor is out of scope): "
-            f"expected sqlite://..., got {database_url.split('://')[0]}://..."
-        )
+        raise ValueError(f"expected sqlite://..., got {database_url.split('://')[0]}://...")
     path = database_url.removeprefix("sqlite://").split("?", 1)[0]
     if not path:
         raise ValueError("the SQLite URL names no file")
     return path
 
 
-class Floor:
-    """One aiosqlite connection and the four operations, each a few statements."""
+def postgres_dsn(database_url: str) -> str:
+    """asyncpg's DSN for a ``postgres://`` or ``postgresql://`` URL (query parameters dropped:
+    Tortoise's, such as pool sizes, mean nothing to asyncpg)."""
+    parts = urlsplit(database_url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ValueError(f"expected postgres://..., got {parts.scheme}://...")
+    return urlunsplit(parts._replace(scheme="postgresql", query="", fragment=""))
 
-    def __init__(self, database_url: str) -> None:
-        self.path = sqlite_path(database_url)
-        self.connection: aiosqlite.Connection | None = None
+
+class Floor:
+    """The four operations, each a few statements; a backend below opens and runs them.
+
+    Statements are written once, with ``?`` placeholders and ANSI SQL; what differs between
+    the databases (how a join keeps its order, how a date-time is bound, full-text search) is
+    the backend's.
+    """
+
+    #: The join that keeps the written table order as the loop order (``ordered_join()`` in
+    #: cms: SQLite's planner needs ``CROSS JOIN`` to start from the link table).
+    ordered_join = "JOIN"
+
+    def __init__(self) -> None:
         #: Statements run since the floor opened (what bench/suite.py reports per request).
         self.statements = 0
         handlers: dict[str, Callable[[JSONObject], Awaitable[JSONObject]]] = {
@@ -221,20 +270,50 @@ class Floor:
             for name, text in operation_texts().items()
         }
 
+    # -- what a backend provides -----------------------------------------------------------------
+
     async def open(self) -> None:
-        self.connection = await aiosqlite.connect(self.path, isolation_level=None)
-        await self.connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        raise NotImplementedError
 
     async def close(self) -> None:
-        if self.connection is not None:
-            await self.connection.close()
-            self.connection = None
+        raise NotImplementedError
+
+    async def run(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        """Run one statement written with ``?`` placeholders; rows in select-list order."""
+        raise NotImplementedError
+
+    def time(self, value: datetime) -> Any:
+        """A date-time as this database's driver binds it."""
+        raise NotImplementedError
+
+    async def search_hits(
+        self, words: list[str], first: int, start: int, markers: tuple[str, str]
+    ) -> tuple[list[Row], int]:
+        """Up to ``first + 1`` hits from ``start`` on, best first, as (slug, title, published_at,
+        score, raw snippet); and how many hits there are. Two statements, as cms."""
+        raise NotImplementedError
+
+    # -- shared --------------------------------------------------------------------------------
 
     async def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        if self.connection is None:
-            raise RuntimeError("the floor's database is not open")
         self.statements += 1
-        return list(await self.connection.execute_fetchall(sql, params))
+        return await self.run(sql, params)
+
+    def now(self) -> Any:
+        """The request time, bound as the visibility rule's ``published_at <= ?``."""
+        return self.time(datetime.now(UTC))
+
+    def after_articles(self, variables: JSONObject) -> tuple[str, list[Any]]:
+        """The keyset condition for ``after`` in newest-first order (visible rows are never
+        null, so cms's ``OR a.published_at IS NULL`` alternative can never hold here)."""
+        after = _after_stamp(variables)
+        if after is None:
+            return "", []
+        stamp, pk = after
+        if stamp is None:  # after the last visible article: only articles without a date follow
+            return " AND a.published_at IS NULL AND a.id < ?", [pk]
+        when = self.time(stamp)
+        return " AND (a.published_at < ? OR (a.published_at = ? AND a.id < ?))", [when, when, pk]
 
     async def endpoint(self, request: Request) -> Response:
         try:
@@ -318,12 +397,12 @@ class Floor:
             raise FloorError("`offset` must be a whole number, at least 0")
         if offset is not None and variables.get("after") is not None:
             raise FloorError("`offset` cannot be combined with `after`")
-        after, after_params = _after_articles(variables)
-        now = _sql_time(datetime.now(UTC))
+        after, after_params = self.after_articles(variables)
+        now = self.now()
         rows = await self.fetch(
             "SELECT a.id, a.slug, a.title, a.summary, a.published_at, a.word_count"
             " FROM article a WHERE a.status = 'PUBLISHED' AND a.published_at <= ?"
-            f"{after} ORDER BY a.published_at DESC, a.id DESC LIMIT ? OFFSET ?",
+            f"{after} ORDER BY a.published_at DESC NULLS LAST, a.id DESC LIMIT ? OFFSET ?",
             [now, *after_params, first + 1, offset or 0],
         )
         total = await self.fetch(
@@ -370,7 +449,7 @@ class Floor:
             "SELECT a.id, a.slug, a.title, a.summary, a.body, a.published_at, a.updated_at,"
             " a.word_count FROM article a"
             " WHERE a.slug = ? AND a.status = 'PUBLISHED' AND a.published_at <= ?",
-            [_text(variables, "slug"), _sql_time(datetime.now(UTC))],
+            [_text(variables, "slug"), self.now()],
         )
         if not rows:
             return {"article": None}
@@ -403,15 +482,14 @@ class Floor:
             return {"tag": None}
         tag_id, slug, name, kind, description = found[0]
         first = _page_size(variables, 20)  # TagPage: $first: Int = 20
-        after, after_params = _after_articles(variables)
-        now = _sql_time(datetime.now(UTC))
-        # CROSS JOIN keeps SQLite walking the tag's links first (as cms does).
-        source = "article_tag at CROSS JOIN article a ON a.id = at.article_id"
+        after, after_params = self.after_articles(variables)
+        now = self.now()
+        source = f"article_tag at {self.ordered_join} article a ON a.id = at.article_id"
         visible = "at.tag_id = ? AND a.status = 'PUBLISHED' AND a.published_at <= ?"
         count = await self.fetch(f"SELECT COUNT(*) FROM {source} WHERE {visible}", [tag_id, now])
         rows = await self.fetch(
             f"SELECT a.id, a.slug, a.title, a.summary, a.published_at FROM {source}"
-            f" WHERE {visible}{after} ORDER BY a.published_at DESC, a.id DESC LIMIT ?",
+            f" WHERE {visible}{after} ORDER BY a.published_at DESC NULLS LAST, a.id DESC LIMIT ?",
             [tag_id, now, *after_params, first + 1],
         )
         more = len(rows) > first
@@ -443,8 +521,8 @@ class Floor:
         }
 
     async def search(self, variables: JSONObject) -> JSONObject:
-        """Search: FTS5 matches (every word), best first, with a highlighted snippet each."""
-        match = _match_expression(_text(variables, "query"))
+        """Search: every word must match, best first, with a highlighted snippet each."""
+        words = _words(_text(variables, "query"))
         first = _page_size(variables, 10)  # Search: $first: Int = 10
         start = 0
         if variables.get("after") is not None:
@@ -454,21 +532,13 @@ class Floor:
             if not 0 <= values[0] < MAX_SEARCH_INDEX:
                 raise FloorError("`after` is not a valid cursor")
             start = values[0] + 1
-        if match is None:
+        if not words:
             empty = {"hasNextPage": False, "endCursor": None}
             return {"search": {"totalCount": 0, "edges": [], "pageInfo": empty}}
+        # The text may hold any character: markers carry a nonce it cannot know in advance.
         nonce = secrets.token_hex(8)
         opening, closing = f"\ue000{nonce}\ue001", f"\ue001{nonce}\ue000"
-        now = _sql_time(datetime.now(UTC))
-        source = "article_fts CROSS JOIN article a ON a.id = article_fts.rowid"
-        where = "article_fts MATCH ? AND a.status = 'PUBLISHED' AND a.published_at <= ?"
-        rows = await self.fetch(
-            f"SELECT a.slug, a.title, a.published_at, -bm25(article_fts, {WEIGHTS}) AS score,"
-            f" snippet(article_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM {source}"
-            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?",
-            [opening, closing, match, now, first + 1, start],
-        )
-        count = await self.fetch(f"SELECT COUNT(*) FROM {source} WHERE {where}", [match, now])
+        rows, total = await self.search_hits(words, first, start, (opening, closing))
         more = len(rows) > first
         edges = [
             {
@@ -485,7 +555,7 @@ class Floor:
         ]
         return {
             "search": {
-                "totalCount": count[0][0],
+                "totalCount": total,
                 "edges": edges,
                 "pageInfo": {
                     "hasNextPage": more,
@@ -493,6 +563,117 @@ class Floor:
                 },
             }
         }
+
+
+class SQLiteFloor(Floor):
+    """One aiosqlite connection; search is the FTS5 table, ranked by bm25."""
+
+    ordered_join = "CROSS JOIN"
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.path = sqlite_path(database_url)
+        self.connection: aiosqlite.Connection | None = None
+
+    async def open(self) -> None:
+        self.connection = await aiosqlite.connect(self.path, isolation_level=None)
+        await self.connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+            self.connection = None
+
+    async def run(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        if self.connection is None:
+            raise RuntimeError("the floor's database is not open")
+        return list(await self.connection.execute_fetchall(sql, params))
+
+    def time(self, value: datetime) -> str:
+        return _sql_time(value)
+
+    async def search_hits(
+        self, words: list[str], first: int, start: int, markers: tuple[str, str]
+    ) -> tuple[list[Row], int]:
+        match = _match_expression(words)
+        now = self.now()
+        source = "article_fts CROSS JOIN article a ON a.id = article_fts.rowid"
+        where = "article_fts MATCH ? AND a.status = 'PUBLISHED' AND a.published_at <= ?"
+        rows = await self.fetch(
+            f"SELECT a.slug, a.title, a.published_at, -bm25(article_fts, {WEIGHTS}) AS score,"
+            f" snippet(article_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM {source}"
+            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?",
+            [*markers, match, now, first + 1, start],
+        )
+        count = await self.fetch(f"SELECT COUNT(*) FROM {source} WHERE {where}", [match, now])
+        return rows, count[0][0]
+
+
+class PostgresFloor(Floor):
+    """An asyncpg pool; search is the weighted ``tsvector`` column, as cms queries it."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__()
+        self.dsn = postgres_dsn(database_url)
+        self.pool: Any = None  # asyncpg.Pool (asyncpg is optional: imported on open)
+
+    async def open(self) -> None:
+        import asyncpg
+
+        self.pool = await asyncpg.create_pool(
+            self.dsn, min_size=POOL_MIN_SIZE, max_size=POOL_MAX_SIZE
+        )
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
+
+    async def run(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        if self.pool is None:
+            raise RuntimeError("the floor's database is not open")
+        rows: list[Row] = await self.pool.fetch(_numbered(sql), *params)
+        return rows
+
+    def time(self, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    async def search_hits(
+        self, words: list[str], first: int, start: int, markers: tuple[str, str]
+    ) -> tuple[list[Row], int]:
+        # cms's statements: rank the visible matches and take the page by id alone, then read
+        # those rows and make a headline for each (ts_headline is the costly part).
+        terms = " ".join(words)
+        now = self.now()
+        where = "a.search_vector @@ q.query AND a.status = 'PUBLISHED' AND a.published_at <= ?"
+        rows = await self.fetch(
+            "SELECT a.slug, a.title, a.published_at, ranked.score,"
+            " ts_headline('cms_search', translate(concat_ws(' … ', a.title, a.summary,"
+            " a.body_text), '<>', ?), q.query, ?)"
+            " FROM (SELECT a.id, ts_rank(a.search_vector, q.query) AS score"
+            " FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
+            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?) AS ranked"
+            " JOIN article a ON a.id = ranked.id"
+            " CROSS JOIN plainto_tsquery('cms_search', ?) AS q(query)"
+            " ORDER BY ranked.score DESC, a.id DESC",
+            [ANGLES, _headline_options(*markers), terms, now, first + 1, start, terms],
+        )
+        count = await self.fetch(
+            "SELECT COUNT(*) FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
+            f" WHERE {where}",
+            [terms, now],
+        )
+        return rows, count[0][0]
+
+
+def connect(database_url: str) -> Floor:
+    """The floor for ``database_url``'s database (not yet open)."""
+    scheme = database_url.split("://", 1)[0]
+    if scheme == "sqlite":
+        return SQLiteFloor(database_url)
+    if scheme in ("postgres", "postgresql"):
+        return PostgresFloor(database_url)
+    raise ValueError(f"the floor runs on sqlite:// or postgres:// URLs, not {scheme}://")
 
 
 def _encode(body: JSONObject) -> bytes:
@@ -506,8 +687,8 @@ def operation_texts() -> dict[str, str]:
 
 
 def create_floor_app(database_url: str) -> Starlette:
-    """The floor as an ASGI app; its lifespan opens the connection (``app.state.floor``)."""
-    floor = Floor(database_url)
+    """The floor as an ASGI app; its lifespan opens the database (``app.state.floor``)."""
+    floor = connect(database_url)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

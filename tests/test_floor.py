@@ -1,18 +1,22 @@
 """The benchmark floor (bench/floor.py) answers the example operations byte for byte as cms does.
 
-The floor is SQLite only, so this test builds its own SQLite database whatever the suite's
-dialect: migrated, with 60 generated articles (drafts, archived and scheduled ones among them)
-and the seed. Each request goes to cms (response cache off) and to the floor in-process, and
-the two response bodies must be the same bytes.
+Every test runs on SQLite, and on PostgreSQL too when ``CMS_TEST_POSTGRES_URL`` is set: the
+module builds one database per dialect (a SQLite file of its own; a fresh PostgreSQL database
+from the suite's template, dropped afterwards), migrated, with 60 generated articles (drafts,
+archived and scheduled ones among them) and the seed. Each request goes to cms (response cache
+off) and to the floor in-process, and the two response bodies must be the same bytes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+import logging
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,17 +24,29 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.floor import create_floor_app, operation_texts
-from cms import db
+from bench.floor import Floor, create_floor_app, operation_texts
 from cms.app import ContentService
-from cms.fixtures.service import load_files
 from cms.generate import generate
 from cms.settings import Settings
 from tests.conftest import SEED_JSON, SEED_SLUG
+from tests.databases import POSTGRES_URL, Databases
 
 OPERATIONS: dict[str, str] = operation_texts()
 #: A query with many hits in generated content (the Search file's own finds only the seed).
 BROAD_QUERY = "minister reform"
+#: The databases the floor is checked on: SQLite always, PostgreSQL when the suite has one.
+DIALECTS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+#: SQL for "now" and "an hour from now" in :func:`_one`'s queries, per dialect (SQLite stores
+#: date-times as text, which compares with these as text).
+TIMES = {
+    "sqlite": {
+        "now": "strftime('%Y-%m-%d %H:%M:%S', 'now')",
+        "in_an_hour": "strftime('%Y-%m-%d %H:%M:%S', 'now', '+1 hour')",
+    },
+    "postgres": {"now": "now()", "in_an_hour": "now() + interval '1 hour'"},
+}
+#: SQL statements per example operation, on either database: cms's (once warm) and the floor's.
+STATEMENTS = {"ListPage": 5, "ArticlePage": 4, "TagPage": 4, "Search": 2}
 
 
 def example_variables(name: str) -> dict[str, Any]:
@@ -42,30 +58,53 @@ def example_variables(name: str) -> dict[str, Any]:
     raise AssertionError(f"{name}.graphql has no `# variables:` line")
 
 
-async def _build(url: str, work: Path) -> None:
-    settings = Settings(database_url=url)
-    await db.migrate(settings)
+def _cms(url: str, *args: str) -> None:
+    """Run a cms command on the database at ``url``, in a process of its own."""
+    env = {**os.environ, "CMS_DATABASE_URL": url}
+    done = subprocess.run([sys.executable, "-m", "cms", *args], env=env, capture_output=True)
+    assert done.returncode == 0, f"cms {' '.join(args)}: {done.stderr.decode()}"
+
+
+def _build(url: str, work: Path) -> None:
+    """Migrate, then load 60 generated articles and the seed (after: one load may not define a
+    tag twice). Through the CLI, not in-process: Tortoise keeps each model's INSERT statement
+    per connection name whatever the database, so writing this module's SQLite database here
+    would hand SQLite's SQL to later PostgreSQL writes in the same process (and back)."""
     generated = work / "generated.json"
     generated.write_text(json.dumps(generate(60, seed=3)), encoding="utf-8")
-    async with db.database(settings):
-        await load_files([generated])
-        await load_files([SEED_JSON])  # after: one load may not define a tag twice
+    _cms(url, "migrate")  # nothing to do on PostgreSQL: the suite's template is migrated
+    _cms(url, "fixtures", "load", str(generated))
+    _cms(url, "fixtures", "load", str(SEED_JSON))
 
 
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated SQLite database with generated content and the seed, shared by this module."""
-    work = tmp_path_factory.mktemp("floor")
-    url = f"sqlite://{work / 'content.sqlite3'}"
-    with ThreadPoolExecutor(1) as pool:  # its own event loop, away from the tests' loops
-        pool.submit(asyncio.run, _build(url, work)).result()
-    yield url
+@pytest.fixture(scope="module", params=DIALECTS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database with generated content and the seed, shared by this module: a
+    SQLite file of its own, or a fresh PostgreSQL database made (and dropped) by the suite's
+    :class:`~tests.databases.Databases`."""
+    work = tmp_path_factory.mktemp(f"floor_{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite://{work / 'content.sqlite3'}"
+        _build(url, work)
+        yield url
+        return
+    databases: Databases = request.getfixturevalue("session_databases")
+    settings = databases.new()
+    try:
+        _build(settings.database_url, work)
+        yield settings.database_url
+    finally:
+        databases.drop(settings)
 
 
 @dataclass
 class Pair:
     cms: httpx.AsyncClient
     floor: httpx.AsyncClient
+    #: The floor behind ``floor`` (for its statement counter).
+    floor_state: Floor
 
     async def post(self, name: str, variables: dict[str, Any]) -> tuple[bytes, bytes]:
         payload = {"query": OPERATIONS[name], "variables": variables}
@@ -102,13 +141,24 @@ async def pair(database_url: str) -> AsyncIterator[Pair]:
             httpx.AsyncClient(transport=cms_transport, base_url="http://cms.test") as cms,
             httpx.AsyncClient(transport=floor_transport, base_url="http://floor.test") as floor,
         ):
-            yield Pair(cms, floor)
+            yield Pair(cms, floor, floor_app.state.floor)
+
+
+def _dialect(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite://") else "postgres"
 
 
 def _one(database_url: str, sql: str) -> Any:
-    path = database_url.removeprefix("sqlite://")
-    with sqlite3.connect(path) as conn:
-        row = conn.execute(sql).fetchone()
+    """The first value of a query on the test database, outside both apps; ``{now}`` and
+    ``{in_an_hour}`` in ``sql`` become that dialect's expressions for them."""
+    dialect = _dialect(database_url)
+    sql = sql.format(**TIMES[dialect])
+    if dialect == "postgres":
+        rows = Databases.rows(Settings(database_url=database_url), sql)
+        row = rows[0] if rows else None
+    else:
+        with sqlite3.connect(database_url.removeprefix("sqlite://")) as conn:
+            row = conn.execute(sql).fetchone()
     assert row is not None, sql
     return row[0]
 
@@ -119,8 +169,7 @@ async def test_list_page_first_20_then_next_page(pair: Pair, database_url: str) 
     assert len(articles["edges"]) == 20 and articles["pageInfo"]["hasNextPage"]
     visible = _one(
         database_url,
-        "SELECT COUNT(*) FROM article WHERE status = 'PUBLISHED'"
-        " AND published_at <= strftime('%Y-%m-%d %H:%M:%S', 'now')",
+        "SELECT COUNT(*) FROM article WHERE status = 'PUBLISHED' AND published_at <= {now}",
     )
     assert articles["totalCount"] == visible
     # Not every article is visible: drafts, archived and scheduled ones are left out.
@@ -168,7 +217,7 @@ async def test_article_page_for_generated_and_hidden_articles(
     scheduled = _one(
         database_url,
         "SELECT slug FROM article WHERE status = 'PUBLISHED'"
-        " AND published_at > strftime('%Y-%m-%d %H:%M:%S', 'now', '+1 hour') LIMIT 1",
+        " AND published_at > {in_an_hour} LIMIT 1",
     )
     assert (await pair.same("ArticlePage", {"slug": scheduled}))["article"] is None
     assert (await pair.same("ArticlePage", {"slug": "no-such-article"}))["article"] is None
@@ -235,3 +284,39 @@ async def test_floor_counts_statements_and_refuses_other_operations(database_url
             assert floor.statements - before == 5
             other = await http.post("/graphql", json={"query": "{ __typename }"})
             assert other.status_code == 400 and "errors" in other.json()
+
+
+class _StatementLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+@contextmanager
+def tortoise_statements() -> Iterator[_StatementLog]:
+    """Counts the statements cms sends through Tortoise (its db_client debug log, one record
+    per statement), as bench/suite.py does."""
+    logger = logging.getLogger("tortoise.db_client")
+    previous = logger.level
+    handler = _StatementLog()
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+async def test_floor_runs_as_many_statements_as_cms(pair: Pair) -> None:
+    for name, expected in STATEMENTS.items():
+        variables = example_variables(name)
+        await pair.same(name, variables)  # cms's first request may read what it then keeps
+        before = pair.floor_state.statements
+        with tortoise_statements() as log:  # the floor's statements do not go through Tortoise
+            await pair.same(name, variables)
+        counted = pair.floor_state.statements - before
+        assert (name, log.count, counted) == (name, expected, expected)

@@ -33,7 +33,16 @@ def _connection(url: str, settings: Settings) -> dict[str, Any]:
     elif config["engine"] in ("tortoise.backends.asyncpg", "tortoise.backends.psycopg"):
         config["credentials"].setdefault("maxsize", settings.db_pool_size)
         config["credentials"].setdefault("minsize", 1)
+        if config["engine"] == "tortoise.backends.asyncpg":
+            config["credentials"].setdefault("reset", keep_session)
     return config
+
+
+async def keep_session(connection: Any) -> None:
+    """asyncpg's pool resets a connection's session each time it is released (RESET ALL,
+    UNLISTEN, CLOSE ALL, advisory unlocks): one more round trip per statement. cms sets no
+    session state, listens to nothing and takes no advisory locks, so there is nothing to reset
+    (an open transaction is still rolled back by asyncpg before this is called)."""
 
 
 def replica_names(settings: Settings) -> list[str]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from tortoise import connections
@@ -28,6 +29,7 @@ def dialect() -> str:
     return str(connections.get("default").capabilities.dialect)
 
 
+@lru_cache(maxsize=1024)
 def _numbered(sql: str) -> str:
     counter = iter(range(1, 1_000_000))
     return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)

@@ -420,6 +420,20 @@ class Connection:
         self.reader = self.writer = None
 
     async def send(self, request: bytes) -> tuple[int, bytes]:
+        """Send ``request`` and read the answer. A kept-alive connection the server closed while
+        it idled (Node closes them after 5 s; the other servers' rounds take longer) is opened
+        again and the request sent once more, as HTTP clients do: not an error of the server."""
+        reused = self.reader is not None
+        try:
+            return await self._exchange(request)
+        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
+            partial = exc.partial if isinstance(exc, asyncio.IncompleteReadError) else b""
+            if not reused or partial:
+                raise
+            await self.close()
+            return await self._exchange(request)
+
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
         if self.reader is None or self.writer is None:
             await self.open()
         assert self.reader is not None and self.writer is not None

@@ -7,6 +7,7 @@ through the request's DataLoaders, so a list of any length costs the same few st
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from functools import lru_cache
 from typing import Any
 
 import strawberry
@@ -161,13 +162,19 @@ def article_id(root: Parent[ArticleRow]) -> strawberry.ID:
     return to_global_id("Article", root.pk)
 
 
+#: Rendered bodies by Markdown text: rendering (markdown-it, then nh3) costs more than the rest
+#: of an article page, and the text itself is the key, so an edit can never be served stale.
+_html = lru_cache(maxsize=512)(render_html)
+_text = lru_cache(maxsize=512)(render_text)
+
+
 def article_body(
     root: Parent[ArticleRow | RevisionRow], format: BodyFormat = BodyFormat.MARKDOWN
 ) -> str:
     if format is BodyFormat.HTML:
-        return render_html(root.body)
+        return _html(root.body)
     if format is BodyFormat.TEXT:
-        return render_text(root.body)
+        return _text(root.body)
     return root.body
 
 

@@ -82,6 +82,7 @@ class Loaders:
     viewer: Viewer
     article: DataLoader[int, ArticleRow | None] = field(init=False)
     article_by_slug: DataLoader[str, ArticleRow | None] = field(init=False)
+    body_of_article: DataLoader[int, str] = field(init=False)
     tags_of_article: DataLoader[int, list[TagRow]] = field(init=False)
     credits_of_article: DataLoader[int, list[CreditRow]] = field(init=False)
     contributors_of_credit: DataLoader[int, list[ContributorRow]] = field(init=False)
@@ -103,6 +104,7 @@ class Loaders:
         self.article_by_slug = DataLoader(
             _in_key_order(lambda slugs: articles.by_slugs(viewer, slugs))
         )
+        self.body_of_article = DataLoader(_in_key_order(articles.bodies))
         self.tags_of_article = DataLoader(_grouped(tags.by_articles))
         self.credits_of_article = DataLoader(_grouped(credits.by_articles))
         self.contributors_of_credit = DataLoader(_grouped(contributors.by_credits))

@@ -169,13 +169,23 @@ _text = lru_cache(maxsize=512)(render_text)
 
 
 def article_body(
-    root: Parent[ArticleRow | RevisionRow], format: BodyFormat = BodyFormat.MARKDOWN
-) -> str:
+    root: Parent[ArticleRow | RevisionRow], info: Info, format: BodyFormat = BodyFormat.MARKDOWN
+) -> str | Awaitable[str]:
+    if root.body is None:  # read by a list, which leaves bodies out: load them in one batch
+        return _formatted_later(info.context.loaders.body_of_article.load(root.pk), format)
+    return _formatted(root.body, format)
+
+
+async def _formatted_later(body: Awaitable[str], format: BodyFormat) -> str:
+    return _formatted(await body, format)
+
+
+def _formatted(body: str, format: BodyFormat) -> str:
     if format is BodyFormat.HTML:
-        return _html(root.body)
+        return _html(body)
     if format is BodyFormat.TEXT:
-        return _text(root.body)
-    return root.body
+        return _text(body)
+    return body
 
 
 def article_reading_time(root: Parent[ArticleRow]) -> int:

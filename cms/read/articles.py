@@ -11,7 +11,7 @@ from typing import Any
 from cms.models import ArticleStatus
 from cms.read.listing import Key, Listing, Ordering
 from cms.read.pages import UserInputError
-from cms.read.rows import ARTICLE_COLUMNS, ArticleRow, article_row
+from cms.read.rows import ARTICLE_COLUMNS, LIST_COLUMNS, ArticleRow, article_row
 from cms.read.sql import binary_order, fetch, ordered_join, placeholders
 from cms.read.visibility import Viewer
 
@@ -86,7 +86,7 @@ def listing(viewer: Viewer, article_filter: ArticleFilter | None = None) -> List
     visible, params = viewer.articles()
     conditions, filter_params = (article_filter or ArticleFilter()).conditions()
     return Listing(
-        columns=ARTICLE_COLUMNS,
+        columns=LIST_COLUMNS,
         make_row=article_row,
         source="article a",
         conditions=(visible, *conditions),
@@ -99,7 +99,7 @@ def by_tag(viewer: Viewer) -> Listing[ArticleRow]:
     """Per tag (partition ``at.tag_id``): the articles carrying it that ``viewer`` may see."""
     visible, params = viewer.articles()
     return Listing(
-        columns=ARTICLE_COLUMNS,
+        columns=LIST_COLUMNS,
         make_row=article_row,
         source=f"article_tag at {ordered_join()} article a ON a.id = at.article_id",
         conditions=(visible,),
@@ -127,3 +127,11 @@ async def by_slugs(viewer: Viewer, slugs: Sequence[str]) -> dict[str, ArticleRow
         [*slugs, *params],
     )
     return {row.slug: row for row in map(article_row, rows)}
+
+
+async def bodies(ids: Sequence[int]) -> dict[int, str]:
+    """Bodies of articles read by a list (already checked for visibility there)."""
+    rows = await fetch(
+        f"SELECT a.id, a.body FROM article a WHERE a.id IN ({placeholders(len(ids))})", ids
+    )
+    return {row[0]: row[1] for row in rows}

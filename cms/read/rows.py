@@ -19,7 +19,8 @@ class ArticleRow:
     slug: str
     title: str
     summary: str | None
-    body: str
+    #: None when read by a list (see LIST_COLUMNS): the resolver then loads it when selected.
+    body: str | None
     status: ArticleStatus
     published_at: datetime | None
     created_at: datetime
@@ -33,6 +34,9 @@ ARTICLE_COLUMNS = (
     "a.id, a.slug, a.title, a.summary, a.body, a.status, a.published_at, a.created_at,"
     " a.updated_at, a.version, a.word_count"
 )
+#: The same without the body, for lists and pages: bodies are kilobytes each, carried through
+#: sorts and window functions and rarely asked for in a list (ArticleRow.body is then None).
+LIST_COLUMNS = ARTICLE_COLUMNS.replace("a.body,", "NULL,")
 
 
 def article_row(r: Row) -> ArticleRow:

@@ -22,7 +22,7 @@ from typing import Any
 from cms.read import counts
 from cms.read.articles import ArticleFilter
 from cms.read.pages import Page, UserInputError, Window, encode_cursor
-from cms.read.rows import ARTICLE_COLUMNS, ArticleRow, article_row
+from cms.read.rows import LIST_COLUMNS, ArticleRow, article_row
 from cms.read.sql import dialect, fetch
 from cms.read.visibility import Viewer
 
@@ -129,7 +129,7 @@ async def search(
         where, params = _where(viewer, article_filter, "a.search_vector @@ q.query")
         terms = " ".join(words(query))
         rows = await fetch(
-            f"SELECT {ARTICLE_COLUMNS}, ranked.score,"
+            f"SELECT {LIST_COLUMNS}, ranked.score,"
             # Angle brackets would read as markup to the headline parser, which drops tags:
             # stand-ins keep them as text until the snippet is escaped.
             " ts_headline('cms_search', translate(concat_ws(' … ', a.title, a.summary,"
@@ -153,7 +153,7 @@ async def search(
             f" SELECT a.id AS id, -bm25(article_fts, {weights}) AS score"
             f" FROM article_fts {_VISIBILITY_JOIN} ON a.id = article_fts.rowid"
             f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?)"
-            f" SELECT {ARTICLE_COLUMNS}, ranked.score, snippets.snippet"
+            f" SELECT {LIST_COLUMNS}, ranked.score, snippets.snippet"
             " FROM ranked JOIN article a ON a.id = ranked.id"
             " JOIN (SELECT rowid AS id,"
             f" snippet(article_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) AS snippet"

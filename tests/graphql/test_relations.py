@@ -193,3 +193,23 @@ async def test_the_list_page_reads_its_rows_in_index_order(generated: GraphQLCli
         plan = "\n".join(str(row[-1]) for row in rows)
         assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, plan
         assert "TEMP B-TREE" not in plan, plan
+
+
+async def test_bodies_in_a_list_are_one_more_statement_whatever_the_page(
+    generated: GraphQLClient, sql: SQLCounter
+) -> None:
+    """Lists read articles without their bodies (kilobytes each); selecting ``body`` in a list
+    loads them in one batch, and they are the bodies the article page serves."""
+    query = "query($first: Int) { articles(first: $first) { edges { node { slug body } } } }"
+    without = "query($first: Int) { articles(first: $first) { edges { node { slug } } } }"
+    small, _ = await statements(generated, sql, query, first=5)
+    large, data = await statements(generated, sql, query, first=20)
+    plain, _ = await statements(generated, sql, without, first=20)
+    assert small == large == plain + 1
+    for edge in data["articles"]["edges"][:3]:
+        node = edge["node"]
+        page = await generated.data(
+            "query($slug: String!) { article(slug: $slug) { body } }", {"slug": node["slug"]}
+        )
+        assert page["article"]["body"] == node["body"]
+        assert node["body"]

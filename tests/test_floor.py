@@ -10,13 +10,11 @@ off) and to the floor in-process, and the two response bodies must be the same b
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from cms.generate import generate
 from cms.settings import Settings
 from tests.conftest import SEED_JSON, SEED_SLUG
 from tests.databases import POSTGRES_URL, Databases
+from tests.graphql.conftest import counting
 
 OPERATIONS: dict[str, str] = operation_texts()
 #: A query with many hits in generated content (the Search file's own finds only the seed).
@@ -286,37 +285,12 @@ async def test_floor_counts_statements_and_refuses_other_operations(database_url
             assert other.status_code == 400 and "errors" in other.json()
 
 
-class _StatementLog(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-@contextmanager
-def tortoise_statements() -> Iterator[_StatementLog]:
-    """Counts the statements cms sends through Tortoise (its db_client debug log, one record
-    per statement), as bench/suite.py does."""
-    logger = logging.getLogger("tortoise.db_client")
-    previous = logger.level
-    handler = _StatementLog()
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-
-
 async def test_floor_runs_as_many_statements_as_cms(pair: Pair) -> None:
     for name, expected in STATEMENTS.items():
         variables = example_variables(name)
         await pair.same(name, variables)  # cms's first request may read what it then keeps
         before = pair.floor_state.statements
-        with tortoise_statements() as log:  # the floor's statements do not go through Tortoise
+        with counting() as log:  # the floor's statements do not go through Tortoise
             await pair.same(name, variables)
         counted = pair.floor_state.statements - before
-        assert (name, log.count, counted) == (name, expected, expected)
+        assert (name, len(log.statements), counted) == (name, expected, expected)

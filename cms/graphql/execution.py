@@ -25,12 +25,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as default
 from functools import partial
 from types import CoroutineType, GeneratorType
 from typing import Any, TypeAlias
 
+import orjson
 from graphql import (
     GraphQLAbstractType,
     GraphQLField,
@@ -40,10 +43,16 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    OperationDefinitionNode,
     OperationType,
     Undefined,
 )
-from graphql.execution.collect_fields import FieldDetails, GroupedFieldSet, collect_fields
+from graphql.execution.collect_fields import (
+    CollectedFields,
+    FieldDetails,
+    GroupedFieldSet,
+    collect_fields,
+)
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -135,6 +144,24 @@ def _make_plan(field_def: GraphQLField, default_resolver: Any) -> _FieldPlan:
 
 
 @dataclass(slots=True)
+class _Prepared:
+    """What executing an operation works out before it reads any row: the collected fields of
+    each selection and each field's arguments, as coerced by graphql-core and converted by
+    Strawberry. It depends only on the operation and its variables, so it is kept for the next
+    request that sends the same ones (a list page asks the same thing every time)."""
+
+    operation: OperationDefinitionNode  # held, so that the id in the key stays its own
+    root: CollectedFields
+    subfields: dict[tuple[str, int], CollectedFields] = default(default_factory=dict)
+    arguments: dict[tuple[int, int], dict[str, Any]] = default(default_factory=dict)
+    converted: dict[tuple[int, int], dict[str, Any]] = default(default_factory=dict)
+
+
+_prepared: OrderedDict[tuple[int, bytes], _Prepared] = OrderedDict()
+PREPARED_CACHE_SIZE = 256
+
+
+@dataclass(slots=True)
 class _Work:
     """One selection to resolve on a list of objects of one type, into the given dicts."""
 
@@ -175,14 +202,8 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         try:
             root_type = self.schema.query_type
             assert root_type is not None
-            collected = collect_fields(
-                self.schema,
-                self.fragments,
-                self.variable_values,
-                root_type,
-                self.operation,
-                self.hide_suggestions,
-            )
+            self._prepared = prepared = self._prepare(root_type)
+            collected = prepared.root
             if collected.new_defer_usages:
                 raise _Fallback
             data: dict[str, Any] = {}
@@ -194,6 +215,34 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             result = super().execute_operation(serially)
             return await result if self.is_awaitable(result) else result
         return self.build_response(data)
+
+    def _prepare(self, root_type: GraphQLObjectType) -> _Prepared:
+        """The operation's :class:`_Prepared`, from the cache when its variables were seen."""
+        try:
+            variables = orjson.dumps(
+                self.variable_values.coerced, option=orjson.OPT_SORT_KEYS, default=repr
+            )
+        except TypeError:
+            variables = None
+        key = (id(self.operation), variables or b"")
+        found = _prepared.get(key) if variables is not None else None
+        if found is not None and found.operation is self.operation:
+            _prepared.move_to_end(key)
+            return found
+        root = collect_fields(
+            self.schema,
+            self.fragments,
+            self.variable_values,
+            root_type,
+            self.operation,
+            self.hide_suggestions,
+        )
+        prepared = _Prepared(self.operation, root)
+        if variables is not None:
+            _prepared[key] = prepared
+            if len(_prepared) > PREPARED_CACHE_SIZE:
+                _prepared.popitem(last=False)
+        return prepared
 
     # -- one level of the response tree ---------------------------------------------------------
 
@@ -286,24 +335,33 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Callable[[Any], Any]:
         """A function of the parent object that resolves the field (arguments bound)."""
         node = group[0].node
-        args = (
-            get_argument_values(field_def, node, self.variable_values, None, self.hide_suggestions)
-            if field_def.args or node.arguments
-            else {}
-        )
+        key = (id(field_def), id(node))
+        prepared = self._prepared
+        args = prepared.arguments.get(key)
+        if args is None:
+            args = prepared.arguments[key] = (
+                get_argument_values(
+                    field_def, node, self.variable_values, None, self.hide_suggestions
+                )
+                if field_def.args or node.arguments
+                else {}
+            )
         function = plan.function
         if function is None or plan.field is None:
             resolve = field_def.resolve or self.field_resolver
             return lambda source: resolve(source, info, **args)
         strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
         strawberry_info = strawberry_schema.config.info_class(_raw_info=info, _field=plan.field)
-        kwargs = convert_arguments(
-            args,
-            plan.field.arguments,
-            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
-            config=strawberry_schema.config,
-            info=strawberry_info,
-        )
+        converted = prepared.converted.get(key)
+        if converted is None:
+            converted = prepared.converted[key] = convert_arguments(
+                args,
+                plan.field.arguments,
+                scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+                config=strawberry_schema.config,
+                info=strawberry_info,
+            )
+        kwargs = dict(converted)
         if plan.info_parameter is not None:
             kwargs[plan.info_parameter] = strawberry_info
         bound = partial(function, **kwargs)
@@ -408,7 +466,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 matches = is_type_of(obj, info)
                 if self.is_awaitable(matches) or not matches:
                     raise _Fallback
-        collected = self.collect_subfields(type_, group)
+        subfields = self._prepared.subfields
+        key = (type_.name, id(group))  # the groups belong to the prepared fields: ids are stable
+        collected = subfields.get(key)
+        if collected is None:
+            collected = subfields[key] = self.collect_subfields(type_, group)
         if collected.new_defer_usages:
             raise _Fallback
         results: list[dict[str, Any]] = [{} for _ in objects]

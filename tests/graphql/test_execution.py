@@ -212,3 +212,27 @@ async def test_generated_queries_answer_as_graphql_core(
     # most generated queries are valid and succeed, and those the fast path answered itself
     assert answered >= 60
     assert len(records) <= 2 * (120 - answered)  # each query runs twice on the fast path
+
+
+async def test_a_repeated_operation_with_other_variables_is_prepared_anew(
+    content: GraphQLClient, sql: SQLCounter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fast path keeps what it works out per operation and variables: the same text with
+    other variables (page sizes, directives, arguments) must not get the first one's answer."""
+    query = """query($first: Int, $withTags: Boolean!, $format: BodyFormat) {
+      articles(first: $first) { edges { node { slug tags @include(if: $withTags) { slug }
+        body(format: $format) } } } }"""
+    seen = []
+    with fallbacks(caplog) as records:
+        for variables in (
+            {"first": 2, "withTags": True, "format": "TEXT"},
+            {"first": 3, "withTags": False, "format": "HTML"},
+            {"first": 2, "withTags": True, "format": "TEXT"},
+        ):
+            result, _, _ = await both(content, sql, query, variables)
+            assert "errors" not in result
+            seen.append(result["data"]["articles"]["edges"])
+    assert records == []
+    assert len(seen[0]) == 2 and len(seen[1]) == 3 and seen[2] == seen[0]
+    assert "tags" in seen[0][0]["node"] and "tags" not in seen[1][0]["node"]
+    assert seen[0][0]["node"]["body"] != seen[1][0]["node"]["body"]  # text, then HTML

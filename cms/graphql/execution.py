@@ -14,8 +14,9 @@ It covers what read queries use: fields, aliases, fragments, ``@skip``/``@includ
 does any operation in which something goes wrong (a resolver raises, a null reaches a
 non-null field, a value is not of the expected type): the fast path is dropped and the
 operation runs again in graphql-core, which reports the error with its path and locations
-exactly as the spec says. Read resolvers have no side effects, and the request's DataLoaders
-keep what the first attempt loaded, so the rerun costs no extra statements for that.
+exactly as the spec says. Only queries take the fast path, and read resolvers have no side
+effects; the request's DataLoaders keep what the first attempt loaded, but top-level lists and
+searches run their statements again (a failing query costs more than a good one).
 ``tests/graphql/test_execution.py`` runs generated queries through both executors and checks
 the results are equal.
 """
@@ -143,18 +144,25 @@ def _make_plan(field_def: GraphQLField, default_resolver: Any) -> _FieldPlan:
     )
 
 
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 @dataclass(slots=True)
 class _Prepared:
     """What executing an operation works out before it reads any row: the collected fields of
-    each selection and each field's arguments, as coerced by graphql-core and converted by
-    Strawberry. It depends only on the operation and its variables, so it is kept for the next
-    request that sends the same ones (a list page asks the same thing every time)."""
+    each selection. It depends only on the operation and its variables, so it is kept for the
+    next request that sends the same ones (a list page asks the same thing every time).
+    Arguments are not kept: resolvers get objects of their own on every request, as in
+    graphql-core (a shared input object could carry one request's data into another)."""
 
     operation: OperationDefinitionNode  # held, so that the id in the key stays its own
     root: CollectedFields
     subfields: dict[tuple[str, int], CollectedFields] = default(default_factory=dict)
-    arguments: dict[tuple[int, int], dict[str, Any]] = default(default_factory=dict)
-    converted: dict[tuple[int, int], dict[str, Any]] = default(default_factory=dict)
 
 
 _prepared: OrderedDict[tuple[int, bytes], _Prepared] = OrderedDict()
@@ -194,6 +202,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             or self.operation.operation is not OperationType.QUERY
             or (middleware is not None and middleware.middlewares)
             or self.abort_signal is not None
+            or not _in_event_loop()  # execute_sync (and introspect()) must not get a coroutine
         ):
             return super().execute_operation(serially)
         return self._execute_fast(serially)
@@ -301,8 +310,11 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                         if not nullable:
                             raise _Fallback
                         result[key] = None
-                    else:
-                        result[key] = coerce(value)
+                        continue
+                    coerced = coerce(value)
+                    if coerced is None or coerced is Undefined:  # graphql-core reports these
+                        raise _Fallback
+                    result[key] = coerced
                 continue
             info = self._info(field_def, group, type_, Path(work.path, key, type_.name))
             if attribute is not None:
@@ -335,33 +347,24 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Callable[[Any], Any]:
         """A function of the parent object that resolves the field (arguments bound)."""
         node = group[0].node
-        key = (id(field_def), id(node))
-        prepared = self._prepared
-        args = prepared.arguments.get(key)
-        if args is None:
-            args = prepared.arguments[key] = (
-                get_argument_values(
-                    field_def, node, self.variable_values, None, self.hide_suggestions
-                )
-                if field_def.args or node.arguments
-                else {}
-            )
+        args = (
+            get_argument_values(field_def, node, self.variable_values, None, self.hide_suggestions)
+            if field_def.args or node.arguments
+            else {}
+        )
         function = plan.function
         if function is None or plan.field is None:
             resolve = field_def.resolve or self.field_resolver
             return lambda source: resolve(source, info, **args)
         strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
         strawberry_info = strawberry_schema.config.info_class(_raw_info=info, _field=plan.field)
-        converted = prepared.converted.get(key)
-        if converted is None:
-            converted = prepared.converted[key] = convert_arguments(
-                args,
-                plan.field.arguments,
-                scalar_registry=strawberry_schema.schema_converter.scalar_registry,
-                config=strawberry_schema.config,
-                info=strawberry_info,
-            )
-        kwargs = dict(converted)
+        kwargs = convert_arguments(
+            args,
+            plan.field.arguments,
+            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+            config=strawberry_schema.config,
+            info=strawberry_info,
+        )
         if plan.info_parameter is not None:
             kwargs[plan.info_parameter] = strawberry_info
         bound = partial(function, **kwargs)

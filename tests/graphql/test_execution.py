@@ -236,3 +236,13 @@ async def test_a_repeated_operation_with_other_variables_is_prepared_anew(
     assert len(seen[0]) == 2 and len(seen[1]) == 3 and seen[2] == seen[0]
     assert "tags" in seen[0][0]["node"] and "tags" not in seen[1][0]["node"]
     assert seen[0][0]["node"]["body"] != seen[1][0]["node"]["body"]  # text, then HTML
+
+
+def test_synchronous_execution_and_introspection_run_in_graphql_core() -> None:
+    """Outside an event loop (Strawberry's execute_sync, which introspect() uses) the fast
+    path steps aside: it would hand back a coroutine nobody awaits."""
+    from cms.graphql.schema import schema
+
+    result = schema.execute_sync("{ __typename }")
+    assert result.errors is None and result.data == {"__typename": "Query"}
+    assert "ArticleConnection" in {t["name"] for t in schema.introspect()["__schema"]["types"]}

@@ -24,17 +24,12 @@ the results are equal.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from dataclasses import field as default
 from functools import partial
-from types import CoroutineType, GeneratorType
 from typing import Any, TypeAlias
 
-import orjson
 from graphql import (
     GraphQLAbstractType,
     GraphQLField,
@@ -44,12 +39,10 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
-    OperationDefinitionNode,
     OperationType,
     Undefined,
 )
 from graphql.execution.collect_fields import (
-    CollectedFields,
     FieldDetails,
     GroupedFieldSet,
     collect_fields,
@@ -57,9 +50,9 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
-from strawberry.types.field import StrawberryField
+
+from cms.graphql.plans import FieldPlan, Prepared, awaitable, plan_for, prepared_for
 
 FieldGroup = list[FieldDetails]
 ResolveInfo: TypeAlias = "GraphQLResolveInfo[Any]"
@@ -71,102 +64,12 @@ class _Fallback(Exception):
     """The fast path met something it leaves to graphql-core."""
 
 
-@dataclass(frozen=True, slots=True)
-class _FieldPlan:
-    """How to resolve one schema field, worked out once per field."""
-
-    #: The attribute to read, for a field without a resolver.
-    attribute: str | None = None
-    #: The resolver function to call directly (with the reserved parameters below).
-    function: Callable[..., Any] | None = None
-    field: StrawberryField | None = None
-    self_parameter: bool = False
-    source_parameters: tuple[str, ...] = ()
-    info_parameter: str | None = None
-    #: For a leaf field read from an attribute: the output coercion, and whether null is
-    #: allowed.
-    leaf: Callable[[Any], Any] | None = None
-    nullable: bool = True
-
-
-_plans: dict[int, tuple[GraphQLField, _FieldPlan]] = {}
-
-#: Types whose instances are never awaitable (rows, strings, numbers...), learnt as seen: most
-#: values a query meets are of a handful of types, and a set lookup is cheaper than the checks.
-_plain_types: set[type] = set()
-
-
-def _awaitable(value: Any) -> bool:
-    kind = type(value)
-    if kind in _plain_types:
-        return False
-    if isinstance(value, (CoroutineType, GeneratorType)) or hasattr(kind, "__await__"):
-        return inspect.isawaitable(value)
-    if not hasattr(value, "__await__"):  # not even through __getattr__ or an instance
-        _plain_types.add(kind)
-        return False
-    return inspect.isawaitable(value)
-
-
-def _plan_for(field_def: GraphQLField, default_resolver: Any) -> _FieldPlan:
-    cached = _plans.get(id(field_def))
-    if cached is not None and cached[0] is field_def:
-        return cached[1]
-    plan = _make_plan(field_def, default_resolver)
-    _plans[id(field_def)] = (field_def, plan)
-    return plan
-
-
-def _make_plan(field_def: GraphQLField, default_resolver: Any) -> _FieldPlan:
-    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if not isinstance(field, StrawberryField) or field.extensions:
-        return _FieldPlan()
-    if field.base_resolver is None:
-        if not getattr(field_def.resolve, "_is_default", False) or default_resolver is not getattr:
-            return _FieldPlan()
-        return_type = field_def.type
-        nullable = not isinstance(return_type, GraphQLNonNull)
-        named = return_type if nullable else return_type.of_type  # type: ignore[union-attr]
-        leaf = named.coerce_output_value if isinstance(named, GraphQLLeafType) else None
-        return _FieldPlan(attribute=field.python_name, leaf=leaf, nullable=nullable)
-    resolver = field.base_resolver
-    function = resolver.wrapped_func
-    if not callable(function):  # a staticmethod or classmethod not bound to its class
-        return _FieldPlan()
-    return _FieldPlan(
-        function=function,
-        field=field,
-        self_parameter=resolver.self_parameter is not None,
-        source_parameters=tuple(
-            p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
-        ),
-        info_parameter=resolver.info_parameter.name if resolver.info_parameter else None,
-    )
-
-
 def _in_event_loop() -> bool:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return False
     return True
-
-
-@dataclass(slots=True)
-class _Prepared:
-    """What executing an operation works out before it reads any row: the collected fields of
-    each selection. It depends only on the operation and its variables, so it is kept for the
-    next request that sends the same ones (a list page asks the same thing every time).
-    Arguments are not kept: resolvers get objects of their own on every request, as in
-    graphql-core (a shared input object could carry one request's data into another)."""
-
-    operation: OperationDefinitionNode  # held, so that the id in the key stays its own
-    root: CollectedFields
-    subfields: dict[tuple[str, int], CollectedFields] = default(default_factory=dict)
-
-
-_prepared: OrderedDict[tuple[int, bytes], _Prepared] = OrderedDict()
-PREPARED_CACHE_SIZE = 256
 
 
 @dataclass(slots=True)
@@ -225,33 +128,20 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return await result if self.is_awaitable(result) else result
         return self.build_response(data)
 
-    def _prepare(self, root_type: GraphQLObjectType) -> _Prepared:
-        """The operation's :class:`_Prepared`, from the cache when its variables were seen."""
-        try:
-            variables = orjson.dumps(
-                self.variable_values.coerced, option=orjson.OPT_SORT_KEYS, default=repr
-            )
-        except TypeError:
-            variables = None
-        key = (id(self.operation), variables or b"")
-        found = _prepared.get(key) if variables is not None else None
-        if found is not None and found.operation is self.operation:
-            _prepared.move_to_end(key)
-            return found
-        root = collect_fields(
-            self.schema,
-            self.fragments,
-            self.variable_values,
-            root_type,
+    def _prepare(self, root_type: GraphQLObjectType) -> Prepared:
+        """The operation's collected fields, from the cache when its variables were seen."""
+        return prepared_for(
             self.operation,
-            self.hide_suggestions,
+            self.variable_values.coerced,
+            lambda: collect_fields(
+                self.schema,
+                self.fragments,
+                self.variable_values,
+                root_type,
+                self.operation,
+                self.hide_suggestions,
+            ),
         )
-        prepared = _Prepared(self.operation, root)
-        if variables is not None:
-            _prepared[key] = prepared
-            if len(_prepared) > PREPARED_CACHE_SIZE:
-                _prepared.popitem(last=False)
-        return prepared
 
     # -- one level of the response tree ---------------------------------------------------------
 
@@ -300,7 +190,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             field_def = type_.fields.get(name)
             if field_def is None:
                 raise _Fallback
-            plan = _plan_for(field_def, default_resolver)
+            plan = plan_for(field_def, default_resolver)
             attribute = plan.attribute
             if attribute is not None and plan.leaf is not None:
                 coerce, nullable = plan.leaf, plan.nullable
@@ -323,7 +213,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 call = self._resolver(field_def, plan, group, info)
                 values = [call(source) for source in sources]
                 for index, value in enumerate(values):
-                    if _awaitable(value):
+                    if awaitable(value):
                         awaitables.append(value)
                         slots.append((values, index))
             for result in results:
@@ -341,7 +231,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     def _resolver(
         self,
         field_def: GraphQLField,
-        plan: _FieldPlan,
+        plan: FieldPlan,
         group: FieldGroup,
         info: ResolveInfo,
     ) -> Callable[[Any], Any]:
@@ -440,7 +330,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             before = len(items)
             items.extend(value)
             lengths.append(len(items) - before)
-        if any(_awaitable(item) for item in items):
+        if any(awaitable(item) for item in items):
             raise _Fallback
         completed = self._complete(return_type.of_type, group, items, info, next_level)
         lists: list[Any] = []

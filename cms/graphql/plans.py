@@ -1,0 +1,134 @@
+"""What the fast executor (:mod:`cms.graphql.execution`) works out ahead and keeps: per schema
+field, how to resolve it (read an attribute and coerce it, or call the resolver function with
+Strawberry's reserved parameters filled in); per operation and variables, the collected fields.
+Also the awaitable check it runs on values."""
+
+from __future__ import annotations
+
+import inspect
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as default
+from types import CoroutineType, GeneratorType
+from typing import Any
+
+import orjson
+from graphql import GraphQLField, GraphQLLeafType, GraphQLNonNull, OperationDefinitionNode
+from graphql.execution.collect_fields import CollectedFields
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    """How to resolve one schema field, worked out once per field."""
+
+    #: The attribute to read, for a field without a resolver.
+    attribute: str | None = None
+    #: The resolver function to call directly (with the reserved parameters below).
+    function: Callable[..., Any] | None = None
+    field: StrawberryField | None = None
+    self_parameter: bool = False
+    source_parameters: tuple[str, ...] = ()
+    info_parameter: str | None = None
+    #: For a leaf field read from an attribute: the output coercion, and whether null is
+    #: allowed.
+    leaf: Callable[[Any], Any] | None = None
+    nullable: bool = True
+
+
+_plans: dict[int, tuple[GraphQLField, FieldPlan]] = {}
+
+#: Types whose instances are never awaitable (rows, strings, numbers...), learnt as seen: most
+#: values a query meets are of a handful of types, and a set lookup is cheaper than the checks.
+_plain_types: set[type] = set()
+
+
+def awaitable(value: Any) -> bool:
+    kind = type(value)
+    if kind in _plain_types:
+        return False
+    if isinstance(value, (CoroutineType, GeneratorType)) or hasattr(kind, "__await__"):
+        return inspect.isawaitable(value)
+    if not hasattr(value, "__await__"):  # not even through __getattr__ or an instance
+        _plain_types.add(kind)
+        return False
+    return inspect.isawaitable(value)
+
+
+def plan_for(field_def: GraphQLField, default_resolver: Any) -> FieldPlan:
+    cached = _plans.get(id(field_def))
+    if cached is not None and cached[0] is field_def:
+        return cached[1]
+    plan = _make_plan(field_def, default_resolver)
+    _plans[id(field_def)] = (field_def, plan)
+    return plan
+
+
+def _make_plan(field_def: GraphQLField, default_resolver: Any) -> FieldPlan:
+    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(field, StrawberryField) or field.extensions:
+        return FieldPlan()
+    if field.base_resolver is None:
+        if not getattr(field_def.resolve, "_is_default", False) or default_resolver is not getattr:
+            return FieldPlan()
+        return_type = field_def.type
+        nullable = not isinstance(return_type, GraphQLNonNull)
+        named = return_type if nullable else return_type.of_type  # type: ignore[union-attr]
+        leaf = named.coerce_output_value if isinstance(named, GraphQLLeafType) else None
+        return FieldPlan(attribute=field.python_name, leaf=leaf, nullable=nullable)
+    resolver = field.base_resolver
+    function = resolver.wrapped_func
+    if not callable(function):  # a staticmethod or classmethod not bound to its class
+        return FieldPlan()
+    return FieldPlan(
+        function=function,
+        field=field,
+        self_parameter=resolver.self_parameter is not None,
+        source_parameters=tuple(
+            p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None
+        ),
+        info_parameter=resolver.info_parameter.name if resolver.info_parameter else None,
+    )
+
+
+@dataclass(slots=True)
+class Prepared:
+    """What executing an operation works out before it reads any row: the collected fields of
+    each selection. It depends only on the operation and its variables, so it is kept for the
+    next request that sends the same ones (a list page asks the same thing every time).
+    Arguments are not kept: resolvers get objects of their own on every request, as in
+    graphql-core (a shared input object could carry one request's data into another)."""
+
+    operation: OperationDefinitionNode  # held, so that the id in the key stays its own
+    root: CollectedFields
+    subfields: dict[tuple[str, int], CollectedFields] = default(default_factory=dict)
+
+
+_prepared_cache: OrderedDict[tuple[int, bytes], Prepared] = OrderedDict()
+PREPARED_CACHE_SIZE = 256
+
+
+def prepared_for(
+    operation: OperationDefinitionNode,
+    variables: dict[str, Any],
+    collect: Callable[[], CollectedFields],
+) -> Prepared:
+    """The operation's :class:`Prepared` for these (coerced) variables: kept from an earlier
+    request that sent the same ones, else made with ``collect``."""
+    try:
+        encoded: bytes | None = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS, default=repr)
+    except TypeError:
+        encoded = None
+    key = (id(operation), encoded or b"")
+    found = _prepared_cache.get(key) if encoded is not None else None
+    if found is not None and found.operation is operation:
+        _prepared_cache.move_to_end(key)
+        return found
+    prepared = Prepared(operation, collect())
+    if encoded is not None:
+        _prepared_cache[key] = prepared
+        if len(_prepared_cache) > PREPARED_CACHE_SIZE:
+            _prepared_cache.popitem(last=False)
+    return prepared

@@ -1,26 +1,23 @@
 """Limits on what one operation may ask for: depth, aliases, tokens and cost.
 
 Each is a setting (see :mod:`cms.settings`). Depth and aliases are validation rules built once
-per schema, so Strawberry's validation cache keeps working (rules built per request would make
-every request a cache miss). Cost needs the request's variables, so it is checked after
-validation and before execution: every field costs 1, and a connection multiplies the cost of
-what it selects by its page size (``first`` or ``last``, else the default page size).
+per schema (validation results are kept per operation text, see :mod:`cms.graphql.checks`).
+Cost needs the request's variables, so it is checked after validation and before execution:
+every field costs 1, and a connection multiplies the cost of what it selects by its page size
+(``first`` or ``last``, else the default page size).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
 from graphql import (
     DocumentNode,
-    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     GraphQLNamedType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -31,7 +28,6 @@ from graphql import (
 )
 from graphql.language import OperationType as ASTOperationType
 from graphql.validation import ASTValidationRule
-from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import IgnoreContext
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
@@ -52,10 +48,6 @@ def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
         depth_validator(settings.max_depth, _introspection),
         aliases_validator(settings.max_aliases),
     )
-
-
-class Rules(AddValidationRules):
-    """Adds prebuilt rules (the same classes every request, so validation stays cached)."""
 
 
 def operation_cost(
@@ -129,7 +121,7 @@ _costs: OrderedDict[tuple[int, int, int, bytes, int], tuple[GraphQLSchema, Docum
 COST_CACHE_SIZE = 1024
 
 
-def _cached_cost(
+def cached_cost(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation: OperationDefinitionNode,
@@ -153,54 +145,3 @@ def _cached_cost(
     if len(_costs) > COST_CACHE_SIZE:
         _costs.popitem(last=False)
     return cost
-
-
-class CostLimit(SchemaExtension):
-    """Refuses, before execution, an operation whose cost exceeds ``max_cost``."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        if document is not None and context.result is None:
-            fragments = {
-                d.name.value: d
-                for d in document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            chosen = [
-                op
-                for op in operations
-                if context.operation_name is None
-                or (op.name is not None and op.name.value == context.operation_name)
-            ][:1]
-            schema = context.schema._schema
-            for operation in chosen:
-                cost = _cached_cost(
-                    schema,
-                    document,
-                    operation,
-                    fragments,
-                    context.variables or {},
-                    self.settings.default_page_size,
-                )
-                if cost > self.settings.max_cost:
-                    context.result = ExecutionResult(
-                        data=None,
-                        errors=[
-                            GraphQLError(
-                                f"the operation's cost is {cost}, over the limit of "
-                                f"{self.settings.max_cost}: ask for smaller pages (first/last) "
-                                "or fewer nested connections",
-                                extensions={
-                                    "code": "QUERY_TOO_COMPLEX",
-                                    "cost": cost,
-                                    "limit": self.settings.max_cost,
-                                },
-                            )
-                        ],
-                    )
-        yield

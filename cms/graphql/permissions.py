@@ -3,14 +3,9 @@ token of scope ``write``. Checked once per operation, before anything executes."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from graphql import ExecutionResult, GraphQLError
+from graphql import GraphQLError
 from starlette.websockets import WebSocket
-from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
-
-from cms.read.sql import read_from_primary
 
 
 def refusal(context: object, operation: OperationType | None) -> GraphQLError | None:
@@ -40,15 +35,3 @@ def refusal(context: object, operation: OperationType | None) -> GraphQLError | 
                 extensions={"code": "FORBIDDEN"},
             )
     return None
-
-
-class AccessControl(SchemaExtension):
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context
-        error = refusal(context.context, context.operation_type)
-        if error is not None:
-            # A result set before execution replaces it: nothing runs, nothing is written.
-            context.result = ExecutionResult(data=None, errors=[error])
-        elif context.operation_type is OperationType.MUTATION:
-            read_from_primary()  # a request that writes reads its own writes
-        yield

@@ -10,22 +10,19 @@ from functools import lru_cache, partial
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from cms.graphql.checks import OPERATION_CACHE_SIZE, OperationChecks, Operations
 from cms.graphql.errors import log_unexpected
 from cms.graphql.execution import Executor
-from cms.graphql.limits import CostLimit, Rules, validation_rules
+from cms.graphql.limits import validation_rules
 from cms.graphql.mutations import Mutation
-from cms.graphql.permissions import AccessControl
 from cms.graphql.queries import Query
 from cms.graphql.scalars import DateTime
 from cms.graphql.types import Article, Contributor, ImageCredit, Tag
 from cms.settings import Settings
-
-#: Distinct operation texts whose parsed documents and validation results are cached.
-OPERATION_CACHE_SIZE = 512
 
 
 class Schema(strawberry.Schema):
@@ -40,13 +37,9 @@ def build_schema(settings: Settings) -> Schema:
     rules = list(validation_rules(settings))
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
+    operations = Operations(tuple(rules), settings.max_tokens, OPERATION_CACHE_SIZE)
     extensions: list[Callable[[], SchemaExtension]] = [
-        partial(MaxTokensLimiter, settings.max_tokens),
-        partial(ParserCache, maxsize=OPERATION_CACHE_SIZE),
-        partial(Rules, rules),
-        partial(ValidationCache, maxsize=OPERATION_CACHE_SIZE),
-        AccessControl,
-        partial(CostLimit, settings),
+        partial(OperationChecks, operations, settings)
     ]
     return Schema(
         query=Query,

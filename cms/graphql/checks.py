@@ -1,0 +1,141 @@
+"""What every operation passes before it runs, as one schema extension.
+
+An operation text is parsed (within the token limit) and validated (graphql-core's rules plus
+the depth and alias limits) once: both results are kept per text for the schema, so a page
+that sends the same query every time skips straight to the checks that depend on the request,
+who the caller is (:func:`cms.graphql.permissions.refusal`) and what the operation costs with
+these variables (:mod:`cms.graphql.limits`).
+
+One extension rather than one per concern: Strawberry enters every extension's hooks on every
+request, and keying the validation cache by the text avoids hashing the whole parsed document.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from functools import lru_cache
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from cms.graphql.limits import cached_cost
+from cms.graphql.permissions import refusal
+from cms.read.sql import read_from_primary
+from cms.settings import Settings
+
+#: Distinct operation texts whose parsed documents and validation results are kept.
+OPERATION_CACHE_SIZE = 512
+
+
+class Operations:
+    """Parsed documents and their validation errors, per operation text, for one schema."""
+
+    def __init__(
+        self, rules: tuple[type[ASTValidationRule], ...], max_tokens: int, size: int
+    ) -> None:
+        self.rules = (*specified_rules, *rules)
+        self.size = size
+        self._validated: OrderedDict[str, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
+
+        @lru_cache(maxsize=size)
+        def document(query: str) -> DocumentNode:
+            return parse(query, max_tokens=max_tokens)  # errors are raised, never kept
+
+        self.document = document
+
+    def errors(
+        self, schema: GraphQLSchema, query: str, document: DocumentNode
+    ) -> list[GraphQLError]:
+        """``document``'s validation errors; ``query`` is its text (the key)."""
+        found = self._validated.get(query)
+        if found is not None and found[0] is document:
+            self._validated.move_to_end(query)
+            return found[1]
+        errors = validate(schema, document, self.rules)
+        self._validated[query] = (document, errors)
+        if len(self._validated) > self.size:
+            self._validated.popitem(last=False)
+        return errors
+
+
+class OperationChecks(SchemaExtension):
+    """Parse and validate through :class:`Operations`; refuse what the caller may not run or
+    what costs more than ``max_cost``. A refusal is a result set before execution: nothing
+    runs and nothing is written."""
+
+    def __init__(self, operations: Operations, settings: Settings) -> None:
+        self.operations = operations
+        self.settings = settings
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is None and context.query:
+            context.graphql_document = self.operations.document(context.query)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.query:
+            context.pre_execution_errors = self.operations.errors(
+                context.schema._schema, context.query, document
+            )
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        operation_type = context.operation_type
+        error = refusal(context.context, operation_type)
+        if error is None:
+            error = self._too_costly()
+        if error is not None:
+            context.result = ExecutionResult(data=None, errors=[error])
+        elif operation_type is OperationType.MUTATION:
+            read_from_primary()  # a request that writes reads its own writes
+        yield
+
+    def _too_costly(self) -> GraphQLError | None:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is None or context.result is not None:
+            return None
+        fragments: dict[str, FragmentDefinitionNode] = {}
+        chosen: OperationDefinitionNode | None = None
+        for definition in document.definitions:
+            if isinstance(definition, FragmentDefinitionNode):
+                fragments[definition.name.value] = definition
+            elif isinstance(definition, OperationDefinitionNode) and chosen is None:
+                name = context.operation_name
+                if name is None or (definition.name is not None and definition.name.value == name):
+                    chosen = definition
+        if chosen is None:
+            return None
+        limit = self.settings.max_cost
+        cost = cached_cost(
+            context.schema._schema,
+            document,
+            chosen,
+            fragments,
+            context.variables or {},
+            self.settings.default_page_size,
+        )
+        if cost <= limit:
+            return None
+        return GraphQLError(
+            f"the operation's cost is {cost}, over the limit of {limit}: ask for smaller pages "
+            "(first/last) or fewer nested connections",
+            extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "limit": limit},
+        )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -75,51 +75,86 @@ def _grouped(
     return load
 
 
-@dataclass
 class Loaders:
-    """One set per request; ``viewer`` decides what every loader may return."""
+    """One set per request; ``viewer`` decides what every loader may return. Each loader is
+    made when a resolver first asks for it (a request uses a few of them)."""
 
-    viewer: Viewer
-    article: DataLoader[int, ArticleRow | None] = field(init=False)
-    article_by_slug: DataLoader[str, ArticleRow | None] = field(init=False)
-    body_of_article: DataLoader[int, str] = field(init=False)
-    tags_of_article: DataLoader[int, list[TagRow]] = field(init=False)
-    credits_of_article: DataLoader[int, list[CreditRow]] = field(init=False)
-    contributors_of_credit: DataLoader[int, list[ContributorRow]] = field(init=False)
-    tag: DataLoader[int, TagRow | None] = field(init=False)
-    tag_by_slug: DataLoader[str, TagRow | None] = field(init=False)
-    contributor: DataLoader[int, ContributorRow | None] = field(init=False)
-    contributor_by_slug: DataLoader[str, ContributorRow | None] = field(init=False)
-    credit: DataLoader[int, CreditRow | None] = field(init=False)
-    articles_of_tag: DataLoader[PageKey, Page[ArticleRow]] = field(init=False)
-    article_count_of_tag: DataLoader[int, int] = field(init=False)
-    credits_of_contributor: DataLoader[PageKey, Page[CreditRow]] = field(init=False)
-    credit_count_of_contributor: DataLoader[int, int] = field(init=False)
-    revisions_of_article: DataLoader[PageKey, Page[RevisionRow]] = field(init=False)
-    revision_count_of_article: DataLoader[int, int] = field(init=False)
+    def __init__(self, viewer: Viewer) -> None:
+        self.viewer = viewer
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def article(self) -> DataLoader[int, ArticleRow | None]:
         viewer = self.viewer
-        self.article = DataLoader(_in_key_order(lambda ids: articles.by_ids(viewer, ids)))
-        self.article_by_slug = DataLoader(
-            _in_key_order(lambda slugs: articles.by_slugs(viewer, slugs))
-        )
-        self.body_of_article = DataLoader(_in_key_order(articles.bodies))
-        self.tags_of_article = DataLoader(_grouped(tags.by_articles))
-        self.credits_of_article = DataLoader(_grouped(credits.by_articles))
-        self.contributors_of_credit = DataLoader(_grouped(contributors.by_credits))
-        self.tag = DataLoader(_in_key_order(tags.by_ids))
-        self.tag_by_slug = DataLoader(_in_key_order(tags.by_slugs))
-        self.contributor = DataLoader(_in_key_order(lambda ids: contributors.by_ids(viewer, ids)))
-        self.contributor_by_slug = DataLoader(
-            _in_key_order(lambda slugs: contributors.by_slugs(viewer, slugs))
-        )
-        self.credit = DataLoader(_in_key_order(lambda ids: credits.by_ids(viewer, ids)))
-        self.articles_of_tag = DataLoader(_pages(lambda: articles.by_tag(viewer)))
-        self.article_count_of_tag = DataLoader(_counts(lambda: articles.by_tag(viewer)))
-        self.credits_of_contributor = DataLoader(_pages(lambda: credits.by_contributor(viewer)))
-        self.credit_count_of_contributor = DataLoader(
-            _counts(lambda: credits.by_contributor(viewer))
-        )
-        self.revisions_of_article = DataLoader(_pages(revisions.by_article))
-        self.revision_count_of_article = DataLoader(_counts(revisions.by_article))
+        return DataLoader(_in_key_order(lambda ids: articles.by_ids(viewer, ids)))
+
+    @cached_property
+    def article_by_slug(self) -> DataLoader[str, ArticleRow | None]:
+        viewer = self.viewer
+        return DataLoader(_in_key_order(lambda slugs: articles.by_slugs(viewer, slugs)))
+
+    @cached_property
+    def body_of_article(self) -> DataLoader[int, str]:
+        return DataLoader(_in_key_order(articles.bodies))
+
+    @cached_property
+    def tags_of_article(self) -> DataLoader[int, list[TagRow]]:
+        return DataLoader(_grouped(tags.by_articles))
+
+    @cached_property
+    def credits_of_article(self) -> DataLoader[int, list[CreditRow]]:
+        return DataLoader(_grouped(credits.by_articles))
+
+    @cached_property
+    def contributors_of_credit(self) -> DataLoader[int, list[ContributorRow]]:
+        return DataLoader(_grouped(contributors.by_credits))
+
+    @cached_property
+    def tag(self) -> DataLoader[int, TagRow | None]:
+        return DataLoader(_in_key_order(tags.by_ids))
+
+    @cached_property
+    def tag_by_slug(self) -> DataLoader[str, TagRow | None]:
+        return DataLoader(_in_key_order(tags.by_slugs))
+
+    @cached_property
+    def contributor(self) -> DataLoader[int, ContributorRow | None]:
+        viewer = self.viewer
+        return DataLoader(_in_key_order(lambda ids: contributors.by_ids(viewer, ids)))
+
+    @cached_property
+    def contributor_by_slug(self) -> DataLoader[str, ContributorRow | None]:
+        viewer = self.viewer
+        return DataLoader(_in_key_order(lambda slugs: contributors.by_slugs(viewer, slugs)))
+
+    @cached_property
+    def credit(self) -> DataLoader[int, CreditRow | None]:
+        viewer = self.viewer
+        return DataLoader(_in_key_order(lambda ids: credits.by_ids(viewer, ids)))
+
+    @cached_property
+    def articles_of_tag(self) -> DataLoader[PageKey, Page[ArticleRow]]:
+        viewer = self.viewer
+        return DataLoader(_pages(lambda: articles.by_tag(viewer)))
+
+    @cached_property
+    def article_count_of_tag(self) -> DataLoader[int, int]:
+        viewer = self.viewer
+        return DataLoader(_counts(lambda: articles.by_tag(viewer)))
+
+    @cached_property
+    def credits_of_contributor(self) -> DataLoader[PageKey, Page[CreditRow]]:
+        viewer = self.viewer
+        return DataLoader(_pages(lambda: credits.by_contributor(viewer)))
+
+    @cached_property
+    def credit_count_of_contributor(self) -> DataLoader[int, int]:
+        viewer = self.viewer
+        return DataLoader(_counts(lambda: credits.by_contributor(viewer)))
+
+    @cached_property
+    def revisions_of_article(self) -> DataLoader[PageKey, Page[RevisionRow]]:
+        return DataLoader(_pages(revisions.by_article))
+
+    @cached_property
+    def revision_count_of_article(self) -> DataLoader[int, int]:
+        return DataLoader(_counts(revisions.by_article))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -99,43 +100,50 @@ class OperationChecks(SchemaExtension):
         context = self.execution_context
         operation_type = context.operation_type
         error = refusal(context.context, operation_type)
-        if error is None:
-            error = self._too_costly()
+        document = context.graphql_document
+        if error is None and document is not None and context.result is None:
+            error = cost_error(
+                context.schema._schema,
+                document,
+                context.operation_name,
+                context.variables,
+                self.settings,
+            )
         if error is not None:
             context.result = ExecutionResult(data=None, errors=[error])
         elif operation_type is OperationType.MUTATION:
             read_from_primary()  # a request that writes reads its own writes
         yield
 
-    def _too_costly(self) -> GraphQLError | None:
-        context = self.execution_context
-        document = context.graphql_document
-        if document is None or context.result is not None:
-            return None
-        fragments: dict[str, FragmentDefinitionNode] = {}
-        chosen: OperationDefinitionNode | None = None
-        for definition in document.definitions:
-            if isinstance(definition, FragmentDefinitionNode):
-                fragments[definition.name.value] = definition
-            elif isinstance(definition, OperationDefinitionNode) and chosen is None:
-                name = context.operation_name
-                if name is None or (definition.name is not None and definition.name.value == name):
-                    chosen = definition
-        if chosen is None:
-            return None
-        limit = self.settings.max_cost
-        cost = cached_cost(
-            context.schema._schema,
-            document,
-            chosen,
-            fragments,
-            context.variables or {},
-            self.settings.default_page_size,
-        )
-        if cost <= limit:
-            return None
-        return GraphQLError(
-            f"the operation's cost is {cost}, over the limit of {limit}: ask for smaller pages "
-            "(first/last) or fewer nested connections",
-            extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "limit": limit},
-        )
+
+def cost_error(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+    settings: Settings,
+) -> GraphQLError | None:
+    """The error that refuses the named operation of ``document`` when, with these variables,
+    it costs more than ``max_cost``; None when it may run."""
+    fragments: dict[str, FragmentDefinitionNode] = {}
+    chosen: OperationDefinitionNode | None = None
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            fragments[definition.name.value] = definition
+        elif isinstance(definition, OperationDefinitionNode) and chosen is None:
+            name = definition.name
+            if operation_name is None or (name is not None and name.value == operation_name):
+                chosen = definition
+    if chosen is None:
+        return None
+    limit = settings.max_cost
+    cost = cached_cost(
+        schema, document, chosen, fragments, variables or {}, settings.default_page_size
+    )
+    if cost <= limit:
+        return None
+    return GraphQLError(
+        f"the operation's cost is {cost}, over the limit of {limit}: ask for smaller pages "
+        "(first/last) or fewer nested connections",
+        extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "limit": limit},
+    )

@@ -26,6 +26,9 @@ from cms.settings import Settings
 
 
 class Schema(strawberry.Schema):
+    #: Parsed documents and validation results per operation text (set by build_schema).
+    operations: Operations
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -41,7 +44,7 @@ def build_schema(settings: Settings) -> Schema:
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(OperationChecks, operations, settings)
     ]
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         types=[Article, Tag, Contributor, ImageCredit],
@@ -50,6 +53,8 @@ def build_schema(settings: Settings) -> Schema:
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=Executor,
     )
+    schema.operations = operations
+    return schema
 
 
 def schema_for(settings: Settings) -> Schema:

@@ -6,6 +6,7 @@
 - Mutations are never run over GET (405 with ``Allow: POST``).
 - Request bodies over ``max_body_bytes`` get 413; malformed requests a 4xx with a JSON error.
 - Persisted queries (:mod:`cms.graphql.persisted`).
+- Plain queries on a short path (:mod:`cms.graphql.direct`), everything else through Strawberry.
 """
 
 from __future__ import annotations
@@ -32,10 +33,11 @@ from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.graphiql.page import render_page
 from cms.graphql.cache import Entry, ResponseCache, cache_key, etag_of
 from cms.graphql.context import Context
+from cms.graphql.direct import respond
 from cms.graphql.errors import code_for, formatted
 from cms.graphql.loaders import Loaders
 from cms.graphql.persisted import PersistedQueries, PersistedQueryError
-from cms.graphql.schema import schema_for
+from cms.graphql.schema import Schema, schema_for
 from cms.read.versions import current_version, next_publication
 from cms.read.visibility import Viewer
 from cms.settings import Settings
@@ -121,6 +123,8 @@ def error_response(request: Request, status: int, message: str, code: str) -> Re
 
 
 class GraphQLView(GraphQL[Context, None]):
+    schema: Schema
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(
             schema_for(settings),
@@ -144,7 +148,7 @@ class GraphQLView(GraphQL[Context, None]):
             if plan is not None and hit is not None:
                 response = self._cached_response(request, hit)
             else:
-                response = await self.run(request)
+                response = await respond(self, request) or await self.run(request)
                 response = await self._fill_cache(request, plan, response)
         except HTTPException as exc:
             status = exc.status_code

@@ -17,6 +17,8 @@ operation runs again in graphql-core, which reports the error with its path and 
 exactly as the spec says. Only queries take the fast path, and read resolvers have no side
 effects; the request's DataLoaders keep what the first attempt loaded, but top-level lists and
 searches run their statements again (a failing query costs more than a good one).
+Values are completed by :mod:`cms.graphql.completion`; what is worked out once per field or
+per operation is in :mod:`cms.graphql.plans`.
 ``tests/graphql/test_execution.py`` runs generated queries through both executors and checks
 the results are equal.
 """
@@ -25,43 +27,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeAlias
+from typing import Any
 
 from graphql import (
-    GraphQLAbstractType,
+    FieldNode,
     GraphQLField,
-    GraphQLLeafType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLResolveInfo,
     OperationType,
     Undefined,
 )
 from graphql.execution.collect_fields import (
-    FieldDetails,
-    GroupedFieldSet,
     collect_fields,
 )
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.arguments import convert_arguments
 
-from cms.graphql.plans import FieldPlan, Prepared, awaitable, plan_for, prepared_for
-
-FieldGroup = list[FieldDetails]
-ResolveInfo: TypeAlias = "GraphQLResolveInfo[Any]"
+from cms.graphql.completion import Completing, Fallback, FieldGroup, ResolveInfo, Work
+from cms.graphql.plans import FieldPlan, Prepared, awaitable, immutable, plan_for, prepared_for
 
 logger = logging.getLogger(__name__)
-
-
-class _Fallback(Exception):
-    """The fast path met something it leaves to graphql-core."""
 
 
 def _in_event_loop() -> bool:
@@ -70,17 +59,6 @@ def _in_event_loop() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-@dataclass(slots=True)
-class _Work:
-    """One selection to resolve on a list of objects of one type, into the given dicts."""
-
-    type_: GraphQLObjectType
-    grouped: GroupedFieldSet
-    sources: list[Any]
-    results: list[dict[str, Any]]
-    path: Path | None
 
 
 @dataclass(slots=True)
@@ -95,7 +73,7 @@ class _Pending:
     results: list[dict[str, Any]]
 
 
-class Executor(StrawberryGraphQLCoreExecutionContext):
+class Executor(Completing):
     """graphql-core's executor, with a level-by-level fast path for query operations."""
 
     def execute_operation(self, serially: bool | None = None) -> Any:
@@ -117,9 +95,9 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             self._prepared = prepared = self._prepare(root_type)
             collected = prepared.root
             if collected.new_defer_usages:
-                raise _Fallback
+                raise Fallback
             data: dict[str, Any] = {}
-            level = [_Work(root_type, collected.grouped_field_set, [self.root_value], [data], None)]
+            level = [Work(root_type, collected.grouped_field_set, [self.root_value], [data], None)]
             while level:
                 level = await self._level(level)
         except Exception as exc:  # anything unusual is graphql-core's to report
@@ -145,7 +123,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
     # -- one level of the response tree ---------------------------------------------------------
 
-    async def _level(self, level: list[_Work]) -> list[_Work]:
+    async def _level(self, level: list[Work]) -> list[Work]:
         """Resolve every field of every work item of this depth, await what they started
         together (so DataLoaders batch across the whole level), and return the next depth."""
         pending: list[_Pending] = []
@@ -158,7 +136,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             done = await asyncio.gather(*awaitables)
             for (values, index), value in zip(slots, done, strict=True):
                 values[index] = value
-        next_level: list[_Work] = []
+        next_level: list[Work] = []
         for item in pending:
             completed = self._complete(
                 item.return_type, item.group, item.values, item.info, next_level
@@ -170,7 +148,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
 
     def _resolve(
         self,
-        work: _Work,
+        work: Work,
         default_resolver: Any,
         pending: list[_Pending],
         awaitables: list[Any],
@@ -180,7 +158,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
         for key, group in work.grouped.items():
             first = group[0]
             if first.defer_usage is not None or first.fragment_variable_values is not None:
-                raise _Fallback
+                raise Fallback
             name = first.node.name.value
             if name == "__typename":
                 type_name = type_.name
@@ -189,7 +167,7 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                 continue
             field_def = type_.fields.get(name)
             if field_def is None:
-                raise _Fallback
+                raise Fallback
             plan = plan_for(field_def, default_resolver)
             attribute = plan.attribute
             if attribute is not None and plan.leaf is not None:
@@ -198,12 +176,12 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
                     value = getattr(source, attribute)
                     if value is None:
                         if not nullable:
-                            raise _Fallback
+                            raise Fallback
                         result[key] = None
                         continue
                     coerced = coerce(value)
                     if coerced is None or coerced is Undefined:  # graphql-core reports these
-                        raise _Fallback
+                        raise Fallback
                     result[key] = coerced
                 continue
             info = self._info(field_def, group, type_, Path(work.path, key, type_.name))
@@ -237,24 +215,17 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
     ) -> Callable[[Any], Any]:
         """A function of the parent object that resolves the field (arguments bound)."""
         node = group[0].node
-        args = (
-            get_argument_values(field_def, node, self.variable_values, None, self.hide_suggestions)
-            if field_def.args or node.arguments
-            else {}
-        )
+        kept = self._prepared.arguments.get(id(node))
+        if kept is not None and kept[0] is node:
+            args, kwargs = kept[1], dict(kept[2])
+        else:
+            args, kwargs = self._arguments(field_def, plan, node, info)
         function = plan.function
         if function is None or plan.field is None:
             resolve = field_def.resolve or self.field_resolver
             return lambda source: resolve(source, info, **args)
         strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
         strawberry_info = strawberry_schema.config.info_class(_raw_info=info, _field=plan.field)
-        kwargs = convert_arguments(
-            args,
-            plan.field.arguments,
-            scalar_registry=strawberry_schema.schema_converter.scalar_registry,
-            config=strawberry_schema.config,
-            info=strawberry_info,
-        )
         if plan.info_parameter is not None:
             kwargs[plan.info_parameter] = strawberry_info
         bound = partial(function, **kwargs)
@@ -268,133 +239,30 @@ class Executor(StrawberryGraphQLCoreExecutionContext):
             return lambda source: bound(**{name: source})
         return lambda source: bound(**dict.fromkeys(names, source))
 
-    # -- values --------------------------------------------------------------------------------
-
-    def _complete(
-        self,
-        return_type: GraphQLOutputType,
-        group: FieldGroup,
-        values: list[Any],
-        info: ResolveInfo,
-        next_level: list[_Work],
-    ) -> list[Any]:
-        """``values`` completed as ``return_type``: leaves coerced; objects become empty dicts
-        that ``next_level`` work fills in."""
-        if isinstance(return_type, GraphQLNonNull):
-            if any(value is None for value in values):
-                raise _Fallback
-            return_type = return_type.of_type
-        if isinstance(return_type, GraphQLLeafType):
-            coerce = return_type.coerce_output_value
-            completed: list[Any] = []
-            for value in values:
-                if value is None:
-                    completed.append(None)
-                    continue
-                if isinstance(value, Exception):
-                    raise _Fallback
-                coerced = coerce(value)
-                if coerced is None or coerced is Undefined:
-                    raise _Fallback
-                completed.append(coerced)
-            return completed
-        if any(isinstance(value, Exception) for value in values):
-            raise _Fallback
-        if isinstance(return_type, GraphQLList):
-            return self._complete_lists(return_type, group, values, info, next_level)
-        present = [value for value in values if value is not None]
-        if isinstance(return_type, GraphQLAbstractType):
-            objects = self._complete_abstract(return_type, group, present, info, next_level)
-        else:
-            assert isinstance(return_type, GraphQLObjectType)
-            objects = self._complete_objects(return_type, group, present, info, next_level)
-        done = iter(objects)
-        return [None if value is None else next(done) for value in values]
-
-    def _complete_lists(
-        self,
-        return_type: GraphQLList[Any],
-        group: FieldGroup,
-        values: list[Any],
-        info: ResolveInfo,
-        next_level: list[_Work],
-    ) -> list[Any]:
-        items: list[Any] = []
-        lengths: list[int | None] = []
-        for value in values:
-            if value is None:
-                lengths.append(None)
-                continue
-            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-                raise _Fallback
-            before = len(items)
-            items.extend(value)
-            lengths.append(len(items) - before)
-        if any(awaitable(item) for item in items):
-            raise _Fallback
-        completed = self._complete(return_type.of_type, group, items, info, next_level)
-        lists: list[Any] = []
-        position = 0
-        for length in lengths:
-            if length is None:
-                lists.append(None)
-            else:
-                lists.append(completed[position : position + length])
-                position += length
-        return lists
-
-    def _complete_objects(
-        self,
-        type_: GraphQLObjectType,
-        group: FieldGroup,
-        objects: list[Any],
-        info: ResolveInfo,
-        next_level: list[_Work],
-    ) -> list[dict[str, Any]]:
-        if not objects:
-            return []
-        is_type_of = type_.is_type_of
-        if is_type_of is not None:
-            for obj in objects:
-                matches = is_type_of(obj, info)
-                if self.is_awaitable(matches) or not matches:
-                    raise _Fallback
-        subfields = self._prepared.subfields
-        key = (type_.name, id(group))  # the groups belong to the prepared fields: ids are stable
-        collected = subfields.get(key)
-        if collected is None:
-            collected = subfields[key] = self.collect_subfields(type_, group)
-        if collected.new_defer_usages:
-            raise _Fallback
-        results: list[dict[str, Any]] = [{} for _ in objects]
-        next_level.append(_Work(type_, collected.grouped_field_set, objects, results, info.path))
-        return results
-
-    def _complete_abstract(
-        self,
-        type_: GraphQLAbstractType,
-        group: FieldGroup,
-        objects: list[Any],
-        info: ResolveInfo,
-        next_level: list[_Work],
-    ) -> list[dict[str, Any]]:
-        resolve_type = type_.resolve_type or self.type_resolver
-        by_type: dict[str, list[int]] = {}
-        for index, obj in enumerate(objects):
-            name = resolve_type(obj, info, type_)
-            if not isinstance(name, str):
-                raise _Fallback
-            by_type.setdefault(name, []).append(index)
-        completed: list[Any] = [None] * len(objects)
-        for name, indexes in by_type.items():
-            runtime = self.schema.get_type(name)
-            if not isinstance(runtime, GraphQLObjectType) or not self.schema.is_sub_type(
-                type_, runtime
-            ):
-                raise _Fallback
-            done = self._complete_objects(
-                runtime, group, [objects[i] for i in indexes], info, next_level
+    def _arguments(
+        self, field_def: GraphQLField, plan: FieldPlan, node: FieldNode, info: ResolveInfo
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The field's arguments as graphql-core coerced them, and as the resolver takes them.
+        Both are kept for the next request with the same operation and variables when every
+        value is immutable (a string, a number, an enum member...): an input object or a
+        list is made anew for every request, as in graphql-core, so that one request's
+        changes to it can never reach another."""
+        args = (
+            get_argument_values(field_def, node, self.variable_values, None, self.hide_suggestions)
+            if field_def.args or node.arguments
+            else {}
+        )
+        kwargs: dict[str, Any] = {}
+        if plan.function is not None and plan.field is not None:
+            strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
+            kwargs = convert_arguments(
+                args,
+                plan.field.arguments,
+                scalar_registry=strawberry_schema.schema_converter.scalar_registry,
+                config=strawberry_schema.config,
+                info=strawberry_schema.config.info_class(_raw_info=info, _field=plan.field),
             )
-            for index, value in zip(indexes, done, strict=True):
-                completed[index] = value
-        return completed
+        if immutable(args.values()) and immutable(kwargs.values()):
+            self._prepared.arguments[id(node)] = (node, args, kwargs)
+            return args, dict(kwargs)
+        return args, kwargs

@@ -7,17 +7,27 @@ from __future__ import annotations
 
 import inspect
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as default
+from datetime import datetime
+from enum import Enum
 from types import CoroutineType, GeneratorType
 from typing import Any
 
 import orjson
-from graphql import GraphQLField, GraphQLLeafType, GraphQLNonNull, OperationDefinitionNode
+from graphql import (
+    FieldNode,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLNonNull,
+    OperationDefinitionNode,
+)
 from graphql.execution.collect_fields import CollectedFields
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+from strawberry.types.unset import UnsetType
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +87,8 @@ def _make_plan(field_def: GraphQLField, default_resolver: Any) -> FieldPlan:
         nullable = not isinstance(return_type, GraphQLNonNull)
         named = return_type if nullable else return_type.of_type  # type: ignore[union-attr]
         leaf = named.coerce_output_value if isinstance(named, GraphQLLeafType) else None
+        if leaf is not None and isinstance(named, GraphQLEnumType):
+            leaf = _remembered(leaf)
         return FieldPlan(attribute=field.python_name, leaf=leaf, nullable=nullable)
     resolver = field.base_resolver
     function = resolver.wrapped_func
@@ -93,17 +105,45 @@ def _make_plan(field_def: GraphQLField, default_resolver: Any) -> FieldPlan:
     )
 
 
+def _remembered(coerce: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An enum's output coercion, remembering what each member becomes (a handful of them)."""
+    names: dict[Enum, Any] = {}
+
+    def leaf(value: Any) -> Any:
+        name = names.get(value) if isinstance(value, Enum) else None
+        if name is None:
+            name = coerce(value)
+            if isinstance(value, Enum) and isinstance(name, str):
+                names[value] = name
+        return name
+
+    return leaf
+
+
 @dataclass(slots=True)
 class Prepared:
     """What executing an operation works out before it reads any row: the collected fields of
     each selection. It depends only on the operation and its variables, so it is kept for the
     next request that sends the same ones (a list page asks the same thing every time).
-    Arguments are not kept: resolvers get objects of their own on every request, as in
-    graphql-core (a shared input object could carry one request's data into another)."""
+    Arguments are kept only when every value is immutable (see :func:`immutable`): resolvers
+    get input objects and lists of their own on every request, as in graphql-core (a shared
+    one could carry one request's data into another)."""
 
     operation: OperationDefinitionNode  # held, so that the id in the key stays its own
     root: CollectedFields
     subfields: dict[tuple[str, int], CollectedFields] = default(default_factory=dict)
+    #: Per field node (by id, the node held): coerced arguments and the resolver's keywords.
+    arguments: dict[int, tuple[FieldNode, dict[str, Any], dict[str, Any]]] = default(
+        default_factory=dict
+    )
+
+
+#: Values that nobody can change, so one request's arguments may be handed to the next.
+_IMMUTABLE = (str, int, float, bool, type(None), Enum, datetime, UnsetType)
+
+
+def immutable(values: Iterable[Any]) -> bool:
+    return all(isinstance(value, _IMMUTABLE) for value in values)
 
 
 _prepared_cache: OrderedDict[tuple[int, bytes], Prepared] = OrderedDict()

@@ -22,12 +22,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
+from strawberry import UNSET
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from cms.fixtures.service import load_files
 from cms.generate import generate
+from cms.graphql import plans
 from cms.graphql.execution import Executor
 from cms.graphql.ids import to_global_id
+from cms.graphql.inputs import ArticleFilter, BodyFormat
 from cms.graphql.schema import sdl
 from tests.graphql.conftest import NEWSROOM, GraphQLClient, SQLCounter, as_caller
 
@@ -246,3 +249,21 @@ def test_synchronous_execution_and_introspection_run_in_graphql_core() -> None:
     result = schema.execute_sync("{ __typename }")
     assert result.errors is None and result.data == {"__typename": "Query"}
     assert "ArticleConnection" in {t["name"] for t in schema.introspect()["__schema"]["types"]}
+
+
+async def test_only_immutable_arguments_are_kept_for_the_next_request(
+    content: GraphQLClient,
+) -> None:
+    """Arguments of strings, numbers and enums are converted once per operation and
+    variables; an input object or a list is made anew for every request, so that nothing one
+    request does to it can reach another."""
+    plans._prepared_cache.clear()
+    query = """{ articles(first: 2, filter: {tags: ["peru"]}) { edges { node {
+      body(format: TEXT) tags { slug } } } } }"""
+    first = await content.data(query)
+    (prepared,) = plans._prepared_cache.values()
+    kept = {node.name.value: kwargs for node, _, kwargs in prepared.arguments.values()}
+    assert "articles" not in kept and kept["body"] == {"format": BodyFormat.TEXT}
+    assert await content.data(query) == first
+    assert plans.immutable(["a", 1, 2.5, True, None, BodyFormat.HTML, UNSET])
+    assert not plans.immutable([["peru"]]) and not plans.immutable([ArticleFilter()])

@@ -708,6 +708,11 @@ def compare_answers(
             )
 
 
+def first_payload(server: Server, plan: list[Scenario], texts: dict[str, str]) -> dict[str, Any]:
+    """The request of the first scenario ``server`` serves (to see that it is ready)."""
+    return payload(next(each for each in plan if server.serves(each)), texts, server)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
@@ -717,6 +722,11 @@ def main() -> None:
     parser.add_argument("--round", type=float, default=1.0, help="Length of one A/B/C round.")
     parser.add_argument("--concurrency", type=int, default=8, help="Connections per server.")
     parser.add_argument("--search", default="climate talks", help="The Search scenario's query.")
+    parser.add_argument(
+        "--only",
+        metavar="NAMES",
+        help="Comma-separated scenarios to run (e.g. 'list 20,article'); default: all.",
+    )
     parser.add_argument(
         "--postgres",
         metavar="URL",
@@ -729,12 +739,20 @@ def main() -> None:
     if not 1 <= options.concurrency <= 256:
         parser.error("--concurrency must be from 1 to 256")
     plan = scenarios(options.search)
+    if options.only:
+        wanted = {name.strip() for name in options.only.split(",")}
+        unknown = wanted - {scenario.name for scenario in plan}
+        if unknown:
+            parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+        plan = [scenario for scenario in plan if scenario.name in wanted]
     texts = operation_texts()
     texts["postgraphile:ListPage"] = (POSTGRAPHILE / "ListPage.graphql").read_text(encoding="utf-8")
     postgres = options.postgres is not None
     servers = [*SERVERS, POSTGRAPHILE_SERVER] if postgres else list(SERVERS)
     goals = [*GOALS, *POSTGRES_GOALS] if postgres else list(GOALS)
-    if postgres:
+    goals = [goal for goal in goals if goal[0] in {scenario.name for scenario in plan}]
+    servers = [server for server in servers if any(server.serves(each) for each in plan)]
+    if POSTGRAPHILE_SERVER in servers:
         install_postgraphile()
 
     running: list[Running] = []
@@ -761,7 +779,7 @@ def main() -> None:
             for server in servers:
                 running.append(start(server, env, work))
             ready = [
-                f"{r.server.name} {wait_ready(r, payload(plan[0], texts, r.server)):.1f} s"
+                f"{r.server.name} {wait_ready(r, first_payload(r.server, plan, texts)):.1f} s"
                 for r in running
             ]
             print(f"servers ready: {', '.join(ready)}")

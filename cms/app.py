@@ -114,11 +114,26 @@ class _WithDatabase:
             _current_context.reset(token)
 
 
+class _Standalone(Starlette):
+    """The service mounted at the root, with its lifespan. Requests go straight to the
+    service: the mount is there for ``routes`` and ``url_path_for``, and the outer router and
+    error middleware add nothing to what the service's own stack does."""
+
+    def __init__(self, service: ContentService) -> None:
+        super().__init__(routes=[Mount("", app=service.app)], lifespan=service.lifespan)
+        self.state.content = service
+        self._service_app = service.app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        await self._service_app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The standalone app: the service's routes with a lifespan that opens the database."""
     service = ContentService(settings)
     configure_logging(service.settings)
-    app = Starlette(routes=[], lifespan=service.lifespan)
-    app.mount("", service.app)
-    app.state.content = service
-    return app
+    return _Standalone(service)

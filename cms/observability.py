@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.settings import Settings
@@ -71,9 +70,9 @@ class RequestLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = MutableHeaders(raw=list(message.get("headers", [])))
-                headers[HEADER] = request_id
-                message = {**message, "headers": headers.raw}
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != _HEADER_KEY]
+                headers.append((_HEADER_KEY, request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
             await send(message)
 
         token = _request_id.set(request_id)

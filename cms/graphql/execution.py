@@ -73,6 +73,22 @@ class _Pending:
     results: list[dict[str, Any]]
 
 
+def _bound(
+    function: Callable[..., Any], plan: FieldPlan, kwargs: dict[str, Any]
+) -> Callable[[Any], Any]:
+    """``function`` with ``kwargs`` bound, as a function of the parent object."""
+    bound = partial(function, **kwargs)
+    if plan.self_parameter:
+        return bound
+    names = plan.source_parameters
+    if not names:
+        return lambda _source: bound()
+    if len(names) == 1:
+        (name,) = names
+        return lambda source: bound(**{name: source})
+    return lambda source: bound(**dict.fromkeys(names, source))
+
+
 class Executor(Completing):
     """graphql-core's executor, with a level-by-level fast path for query operations."""
 
@@ -213,9 +229,14 @@ class Executor(Completing):
         group: FieldGroup,
         info: ResolveInfo,
     ) -> Callable[[Any], Any]:
-        """A function of the parent object that resolves the field (arguments bound)."""
+        """A function of the parent object that resolves the field (arguments bound). One
+        that needs nothing of this request (no resolve info, arguments kept) is kept too."""
         node = group[0].node
-        kept = self._prepared.arguments.get(id(node))
+        prepared = self._prepared
+        ready = prepared.resolvers.get(id(node))
+        if ready is not None and ready[0] is node:
+            return ready[1]
+        kept = prepared.arguments.get(id(node))
         if kept is not None and kept[0] is node:
             args, kwargs = kept[1], dict(kept[2])
         else:
@@ -224,20 +245,15 @@ class Executor(Completing):
         if function is None or plan.field is None:
             resolve = field_def.resolve or self.field_resolver
             return lambda source: resolve(source, info, **args)
-        strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
-        strawberry_info = strawberry_schema.config.info_class(_raw_info=info, _field=plan.field)
         if plan.info_parameter is not None:
-            kwargs[plan.info_parameter] = strawberry_info
-        bound = partial(function, **kwargs)
-        if plan.self_parameter:
-            return bound
-        names = plan.source_parameters
-        if not names:
-            return lambda _source: bound()
-        if len(names) == 1:
-            (name,) = names
-            return lambda source: bound(**{name: source})
-        return lambda source: bound(**dict.fromkeys(names, source))
+            strawberry_schema = self.schema._strawberry_schema  # type: ignore[attr-defined]
+            kwargs[plan.info_parameter] = strawberry_schema.config.info_class(
+                _raw_info=info, _field=plan.field
+            )
+        call = _bound(function, plan, kwargs)
+        if plan.info_parameter is None and id(node) in prepared.arguments:
+            prepared.resolvers[id(node)] = (node, call)
+        return call
 
     def _arguments(
         self, field_def: GraphQLField, plan: FieldPlan, node: FieldNode, info: ResolveInfo

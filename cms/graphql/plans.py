@@ -136,6 +136,8 @@ class Prepared:
     arguments: dict[int, tuple[FieldNode, dict[str, Any], dict[str, Any]]] = default(
         default_factory=dict
     )
+    #: Per field node: the resolver with its arguments bound, when it needs no resolve info.
+    resolvers: dict[int, tuple[FieldNode, Callable[[Any], Any]]] = default(default_factory=dict)
 
 
 #: Values that nobody can change, so one request's arguments may be handed to the next.

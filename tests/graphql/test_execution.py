@@ -255,15 +255,18 @@ async def test_only_immutable_arguments_are_kept_for_the_next_request(
     content: GraphQLClient,
 ) -> None:
     """Arguments of strings, numbers and enums are converted once per operation and
-    variables; an input object or a list is made anew for every request, so that nothing one
+    variables (and a resolver that needs no resolve info is bound to them once); an input object or a list is made anew for every request, so that nothing one
     request does to it can reach another."""
     plans._prepared_cache.clear()
     query = """{ articles(first: 2, filter: {tags: ["peru"]}) { edges { node {
-      body(format: TEXT) tags { slug } } } } }"""
+      id readingTimeMinutes body(format: TEXT) tags { slug } } } } }"""
     first = await content.data(query)
     (prepared,) = plans._prepared_cache.values()
     kept = {node.name.value: kwargs for node, _, kwargs in prepared.arguments.values()}
     assert "articles" not in kept and kept["body"] == {"format": BodyFormat.TEXT}
+    # resolvers that take no resolve info are kept with their arguments bound
+    ready = {node.name.value for node, _ in prepared.resolvers.values()}
+    assert ready == {"id", "readingTimeMinutes"}
     assert await content.data(query) == first
     assert plans.immutable(["a", 1, 2.5, True, None, BodyFormat.HTML, UNSET])
     assert not plans.immutable([["peru"]]) and not plans.immutable([ArticleFilter()])

@@ -13,10 +13,10 @@ request on the ``cms.access`` logger: method, path, status, duration_ms, request
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -44,7 +44,7 @@ def request_id_for(incoming: str | None) -> str:
     """``incoming`` when it is a sane request id, else a new one (32 hex digits)."""
     if incoming is not None and _SANE_ID.fullmatch(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 class RequestLogMiddleware:

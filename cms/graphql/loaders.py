@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from strawberry.dataloader import DataLoader
 
@@ -23,6 +22,7 @@ from cms.read.visibility import Viewer
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 R = TypeVar("R")
+L = TypeVar("L")
 
 PageKey = tuple[int, Window, Ordering]
 
@@ -75,6 +75,26 @@ def _grouped(
     return load
 
 
+class _made_once(Generic[L]):
+    """Like :func:`functools.cached_property` without its lock (Python 3.11 takes one on
+    every first access, and each request makes its loaders anew): the method runs on first
+    access and its value replaces the attribute on the instance."""
+
+    def __init__(self, make: Callable[[Any], L]) -> None:
+        self.make = make
+        self.name = make.__name__
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> _made_once[L]: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> L: ...
+    def __get__(self, instance: object | None, owner: type[Any]) -> L | _made_once[L]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.make(instance)
+        return value
+
+
 class Loaders:
     """One set per request; ``viewer`` decides what every loader may return. Each loader is
     made when a resolver first asks for it (a request uses a few of them)."""
@@ -82,79 +102,79 @@ class Loaders:
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
 
-    @cached_property
+    @_made_once
     def article(self) -> DataLoader[int, ArticleRow | None]:
         viewer = self.viewer
         return DataLoader(_in_key_order(lambda ids: articles.by_ids(viewer, ids)))
 
-    @cached_property
+    @_made_once
     def article_by_slug(self) -> DataLoader[str, ArticleRow | None]:
         viewer = self.viewer
         return DataLoader(_in_key_order(lambda slugs: articles.by_slugs(viewer, slugs)))
 
-    @cached_property
+    @_made_once
     def body_of_article(self) -> DataLoader[int, str]:
         return DataLoader(_in_key_order(articles.bodies))
 
-    @cached_property
+    @_made_once
     def tags_of_article(self) -> DataLoader[int, list[TagRow]]:
         return DataLoader(_grouped(tags.by_articles))
 
-    @cached_property
+    @_made_once
     def credits_of_article(self) -> DataLoader[int, list[CreditRow]]:
         return DataLoader(_grouped(credits.by_articles))
 
-    @cached_property
+    @_made_once
     def contributors_of_credit(self) -> DataLoader[int, list[ContributorRow]]:
         return DataLoader(_grouped(contributors.by_credits))
 
-    @cached_property
+    @_made_once
     def tag(self) -> DataLoader[int, TagRow | None]:
         return DataLoader(_in_key_order(tags.by_ids))
 
-    @cached_property
+    @_made_once
     def tag_by_slug(self) -> DataLoader[str, TagRow | None]:
         return DataLoader(_in_key_order(tags.by_slugs))
 
-    @cached_property
+    @_made_once
     def contributor(self) -> DataLoader[int, ContributorRow | None]:
         viewer = self.viewer
         return DataLoader(_in_key_order(lambda ids: contributors.by_ids(viewer, ids)))
 
-    @cached_property
+    @_made_once
     def contributor_by_slug(self) -> DataLoader[str, ContributorRow | None]:
         viewer = self.viewer
         return DataLoader(_in_key_order(lambda slugs: contributors.by_slugs(viewer, slugs)))
 
-    @cached_property
+    @_made_once
     def credit(self) -> DataLoader[int, CreditRow | None]:
         viewer = self.viewer
         return DataLoader(_in_key_order(lambda ids: credits.by_ids(viewer, ids)))
 
-    @cached_property
+    @_made_once
     def articles_of_tag(self) -> DataLoader[PageKey, Page[ArticleRow]]:
         viewer = self.viewer
         return DataLoader(_pages(lambda: articles.by_tag(viewer)))
 
-    @cached_property
+    @_made_once
     def article_count_of_tag(self) -> DataLoader[int, int]:
         viewer = self.viewer
         return DataLoader(_counts(lambda: articles.by_tag(viewer)))
 
-    @cached_property
+    @_made_once
     def credits_of_contributor(self) -> DataLoader[PageKey, Page[CreditRow]]:
         viewer = self.viewer
         return DataLoader(_pages(lambda: credits.by_contributor(viewer)))
 
-    @cached_property
+    @_made_once
     def credit_count_of_contributor(self) -> DataLoader[int, int]:
         viewer = self.viewer
         return DataLoader(_counts(lambda: credits.by_contributor(viewer)))
 
-    @cached_property
+    @_made_once
     def revisions_of_article(self) -> DataLoader[PageKey, Page[RevisionRow]]:
         return DataLoader(_pages(revisions.by_article))
 
-    @cached_property
+    @_made_once
     def revision_count_of_article(self) -> DataLoader[int, int]:
         return DataLoader(_counts(revisions.by_article))

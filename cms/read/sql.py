@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -46,29 +47,46 @@ def _param(value: Any) -> Any:
     return value
 
 
-#: The replica this request reads from (None: the primary), chosen once per request so that
-#: the content version and the data it stands for come from the same copy.
-_replica: ContextVar[str | None] = ContextVar("cms_replica", default=None)
+@dataclass(slots=True)
+class _Reads:
+    """Where one request reads: a replica's connection name (None: the primary), chosen once
+    per request so that the content version and the data it stands for come from the same
+    copy; and that connection, looked up on first use."""
+
+    replica: str | None
+    connection: Any = None
+
+
+_reads: ContextVar[_Reads | None] = ContextVar("cms_reads", default=None)
 
 
 @contextmanager
 def request_reads(replicas: Sequence[str] = ()) -> Iterator[None]:
     """One request's read routing: one of ``replicas`` (connection names) until it writes, then
-    the primary; the primary throughout when there are none."""
-    token = _replica.set(random.choice(replicas) if replicas else None)
+    the primary; the primary throughout when there are none. The tasks a request starts share
+    it (they copy the context, which holds the same object)."""
+    token = _reads.set(_Reads(random.choice(replicas) if replicas else None))
     try:
         yield
     finally:
-        _replica.reset(token)
+        _reads.reset(token)
 
 
 def read_from_primary() -> None:
     """Route the current request's reads to the primary from now on (read your writes)."""
-    _replica.set(None)
+    reads = _reads.get()
+    if reads is not None:
+        reads.replica = None
+        reads.connection = None
 
 
 def _read_connection() -> Any:
-    return connections.get(_replica.get() or "default")
+    reads = _reads.get()
+    if reads is None:  # outside a request
+        return connections.get("default")
+    if reads.connection is None:
+        reads.connection = connections.get(reads.replica or "default")
+    return reads.connection
 
 
 async def fetch(sql: str, params: Sequence[Any] = ()) -> list[Row]:

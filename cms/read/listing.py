@@ -209,11 +209,13 @@ async def _count(
 ) -> dict[Hashable, int]:
     where = " AND ".join(conditions) or "1 = 1"
     if listing.partition is None or parents is None:
-        rows = await fetch(f"SELECT COUNT(*) FROM {listing.source} WHERE {where}", params)
+        rows = await fetch(
+            f"SELECT COUNT(*) FROM {listing.source} WHERE {where}", params, quick=False
+        )
         return {TOP: int(rows[0][0])}
     sql = (
         f"SELECT {listing.partition}, COUNT(*) FROM {listing.source} WHERE {where} "
         f"GROUP BY {listing.partition}"
     )
-    counted = {row[0]: int(row[1]) for row in await fetch(sql, params)}
+    counted = {row[0]: int(row[1]) for row in await fetch(sql, params, quick=False)}
     return {parent: counted.get(parent, 0) for parent in parents}

@@ -141,6 +141,7 @@ async def search(
             " CROSS JOIN plainto_tsquery('cms_search', ?) AS q(query)"
             " ORDER BY ranked.score DESC, a.id DESC",
             [_ANGLES, _headline_options(markers), terms, *params, window.limit + 1, start, terms],
+            quick=False,
         )
     else:
         where, params = _where(viewer, article_filter, "article_fts MATCH ?")
@@ -161,6 +162,7 @@ async def search(
             " AND rowid IN (SELECT id FROM ranked)) AS snippets ON snippets.id = ranked.id"
             " ORDER BY ranked.score DESC, a.id DESC",
             [match, *params, window.limit + 1, start, *markers, match],
+            quick=False,
         )
     more = len(rows) > window.limit
     hits = [
@@ -197,10 +199,10 @@ async def count(viewer: Viewer, query: str, article_filter: ArticleFilter | None
         arguments = [match, *params]
     key = counts.key_for("search", [sql], arguments, viewer.now, None)
     if key is None:
-        return int((await fetch(sql, arguments))[0][0])
+        return int((await fetch(sql, arguments, quick=False))[0][0])
     stamp, kept = await counts.lookup(key, viewer.now)
     if kept is not None:
         return kept[None]
-    total = int((await fetch(sql, arguments))[0][0])
+    total = int((await fetch(sql, arguments, quick=False))[0][0])
     counts.keep(key, stamp, {None: total})
     return total

@@ -19,6 +19,7 @@ from typing import Any
 from tortoise import connections
 
 from cms.read.pages import UserInputError
+from cms.sqlite_engine import ImmediateSqliteClient
 
 Row = Sequence[Any]
 
@@ -55,6 +56,7 @@ class _Reads:
 
     replica: str | None
     connection: Any = None
+    wrote: bool = False
 
 
 _reads: ContextVar[_Reads | None] = ContextVar("cms_reads", default=None)
@@ -78,6 +80,7 @@ def read_from_primary() -> None:
     if reads is not None:
         reads.replica = None
         reads.connection = None
+        reads.wrote = True
 
 
 def _read_connection() -> Any:
@@ -89,13 +92,24 @@ def _read_connection() -> Any:
     return reads.connection
 
 
-async def fetch(sql: str, params: Sequence[Any] = ()) -> list[Row]:
-    """Run one read statement; rows come back as sequences, in select-list order."""
+async def fetch(sql: str, params: Sequence[Any] = (), *, quick: bool = True) -> list[Row]:
+    """Run one read statement; rows come back as sequences, in select-list order.
+
+    A ``quick`` statement (a few rows through an index: not a search or a count) of a request
+    that has not written runs on SQLite's reader connection, on this thread (see
+    :mod:`cms.sqlite_engine`); everything else through Tortoise."""
     connection = _read_connection()
+    values = [_param(p) for p in params]
     if connection.capabilities.dialect == "postgres":
         sql = _numbered(sql)
-    _, rows = await connection.execute_query(sql, [_param(p) for p in params])
-    return list(rows)
+    elif quick and isinstance(connection, ImmediateSqliteClient):
+        reads = _reads.get()
+        if reads is not None and not reads.wrote:
+            rows = connection.read(sql, values)
+            if rows is not None:
+                return rows
+    _, found = await connection.execute_query(sql, values)
+    return list(found)
 
 
 def as_datetime(value: Any) -> datetime | None:

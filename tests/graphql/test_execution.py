@@ -255,8 +255,9 @@ async def test_only_immutable_arguments_are_kept_for_the_next_request(
     content: GraphQLClient,
 ) -> None:
     """Arguments of strings, numbers and enums are converted once per operation and
-    variables (and a resolver that needs no resolve info is bound to them once); an input object or a list is made anew for every request, so that nothing one
-    request does to it can reach another."""
+    variables (and a resolver that needs no resolve info is bound to them once); an input
+    object or a list is made anew for every request, so that nothing one request does to it
+    can reach another."""
     plans._prepared_cache.clear()
     query = """{ articles(first: 2, filter: {tags: ["peru"]}) { edges { node {
       id readingTimeMinutes body(format: TEXT) tags { slug } } } } }"""

@@ -1,0 +1,189 @@
+"""Benchmark: how read latency grows with the data, with the response cache off.
+
+Builds two databases the way `bench/suite.py` does (generated articles plus the bundled seed),
+a small one (`--small`, default 1,000 articles) and a large one (`--large`, default 100,000),
+serves each with the same uvicorn command line as the suite (cms, `CMS_RESPONSE_CACHE=false`),
+and sends one request at a time (latency, not throughput) for `--seconds` per scenario:
+
+- `list 20`: the first list page (`ListPage`, `first: 20`: tags, credits, contributors,
+  `totalCount`);
+- `search: <words>`: the `Search` operation, for each `--search` (default: the suite's
+  `climate talks`, and words common in generated text, which match a large share of the
+  articles).
+
+Prints p50 and p99 per scenario and size, and the goals: the list page's p50 at the large size
+within 1.5x of the small one's, and every search under 50 ms p50 at the large size.
+
+    .venv/bin/python bench/scale.py [--small 1000] [--large 100000] [--seconds 5]
+        [--search "climate talks" --search minister ...] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python bench/scale.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import percentile, stop
+from bench.floor import operation_texts
+from bench.suite import (
+    SERVERS,
+    Connection,
+    Scenario,
+    build_database,
+    http_request,
+    payload,
+    problem_with,
+    scratch_postgres,
+    start,
+    wait_ready,
+)
+
+DEFAULT_SEARCHES = ("climate talks", "minister", "government said")
+LIST_GOAL = 1.5
+SEARCH_GOAL_MS = 50.0
+
+
+@dataclass
+class Latencies:
+    seconds: list[float]
+    errors: int = 0
+    first_error: str | None = None
+
+    def p(self, fraction: float) -> float:
+        return percentile(sorted(self.seconds), fraction) * 1e3
+
+
+def plan(searches: list[str]) -> list[Scenario]:
+    made = [Scenario("list 20", "ListPage", {"first": 20}, "articles")]
+    made += [
+        Scenario(f"search: {words}", "Search", {"query": words}, "search") for words in searches
+    ]
+    return made
+
+
+async def sequential(port: int, request: bytes, scenario: Scenario, seconds: float) -> Latencies:
+    """One request at a time for ``seconds`` (after a short warm-up)."""
+    connection = Connection(port)
+    found = Latencies([])
+    try:
+        for phase, length in (("warm-up", 0.5), ("measure", seconds)):
+            deadline = time.perf_counter() + length
+            while time.perf_counter() < deadline:
+                sent = time.perf_counter()
+                status, body = await connection.send(request)
+                if phase == "measure":
+                    found.seconds.append(time.perf_counter() - sent)
+                problem = problem_with(scenario, status, body)
+                if problem is not None:
+                    found.errors += 1
+                    found.first_error = found.first_error or problem
+    finally:
+        await connection.close()
+    return found
+
+
+@contextlib.contextmanager
+def database(work: Path, articles: int, postgres: str | None) -> Iterator[str]:
+    """A database URL for ``articles`` generated articles (built before it is handed out)."""
+    with contextlib.ExitStack() as stack:
+        if postgres:
+            url = stack.enter_context(scratch_postgres(postgres))
+        else:
+            url = f"sqlite://{work / f'cms-{articles}.sqlite3'}"
+        env = {**os.environ, "CMS_DATABASE_URL": url}
+        started = time.perf_counter()
+        build_database(work, articles, env)
+        print(f"{articles} articles: built in {time.perf_counter() - started:.0f} s", flush=True)
+        yield url
+
+
+def measure(
+    url: str, work: Path, scenarios: list[Scenario], seconds: float
+) -> dict[str, Latencies]:
+    env = {**os.environ, "CMS_DATABASE_URL": url}
+    for name in ("CMS_HOST", "CMS_PORT", "CMS_WORKERS", "CMS_RESPONSE_CACHE"):
+        env.pop(name, None)
+    texts = operation_texts()
+    server = SERVERS[0]  # cms with the response cache off
+    running = start(server, env, work)
+    try:
+        wait_ready(running, payload(scenarios[0], texts))
+        return {
+            scenario.name: asyncio.run(
+                sequential(
+                    running.port,
+                    http_request(running.port, payload(scenario, texts)),
+                    scenario,
+                    seconds,
+                )
+            )
+            for scenario in scenarios
+        }
+    finally:
+        stop(running.process)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=5.0, help="Measured time per scenario.")
+    parser.add_argument("--search", action="append", help="A search to time (repeatable).")
+    parser.add_argument("--postgres", metavar="URL", help="Run on PostgreSQL (scratch databases).")
+    options = parser.parse_args()
+    scenarios = plan(options.search or list(DEFAULT_SEARCHES))
+    results: dict[int, dict[str, Latencies]] = {}
+    with tempfile.TemporaryDirectory(prefix="cms-bench-scale-") as scratch:
+        for size in (options.small, options.large):
+            work = Path(scratch) / str(size)
+            work.mkdir()
+            with database(work, size, options.postgres) as url:
+                results[size] = measure(url, work, scenarios, options.seconds)
+
+    small, large = results[options.small], results[options.large]
+    header = f"{'scenario':<28} {'articles':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} errors"
+    print()
+    print(header)
+    print("-" * len(header))
+    for scenario in scenarios:
+        for size in (options.small, options.large):
+            found = results[size][scenario.name]
+            print(
+                f"{scenario.name:<28} {size:>9} {found.p(0.5):>8.1f} {found.p(0.99):>8.1f}"
+                f" {len(found.seconds):>9} {found.errors:>6}"
+            )
+    print()
+    ratio = large["list 20"].p(0.5) / small["list 20"].p(0.5)
+    verdict = "met" if ratio <= LIST_GOAL else "NOT met"
+    print(
+        f"list 20 p50 at {options.large} / at {options.small}: {ratio:.2f}x"
+        f" (goal <= {LIST_GOAL}x): {verdict}"
+    )
+    for scenario in scenarios[1:]:
+        p50 = large[scenario.name].p(0.5)
+        verdict = "met" if p50 < SEARCH_GOAL_MS else "NOT met"
+        print(
+            f"{scenario.name} p50 at {options.large}: {p50:.1f} ms"
+            f" (goal < {SEARCH_GOAL_MS:g} ms): {verdict}"
+        )
+    dialect = "PostgreSQL" if options.postgres else "SQLite"
+    print(f"settings: {dialect}, one request at a time, {options.seconds:g} s per scenario")
+    for size, found_by_name in results.items():
+        for name, found in found_by_name.items():
+            if found.first_error:
+                print(f"first error, {name} at {size}: {found.first_error}")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,7 +3,8 @@
 ``totalCount`` and ``articleCount`` are the costly part of a list page on a large site (a scan
 of every visible row). A count only changes when content changes (a new version) or when a
 scheduled article comes due, so it is kept until either happens. The request time in the
-visibility condition is left out of the key for that reason.
+visibility condition is left out of the key for that reason. :class:`Kept` keeps other
+results of whole-table work the same way (search rankings, :mod:`cms.read.search`).
 """
 
 from __future__ import annotations
@@ -11,15 +12,51 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from cms.read.versions import Stamp, current_database, current_version, next_publication
 
 #: Distinct counts kept per process.
 MAX_ENTRIES = 4_096
 
-_entries: OrderedDict[Hashable, tuple[Stamp, dict[Hashable, int]]] = OrderedDict()
+V = TypeVar("V")
+
 _until: dict[tuple[str | None, int], tuple[datetime, datetime | None]] = {}
+_stores: list[Kept[Any]] = []
+
+
+class Kept(Generic[V]):
+    """Values kept per key until the content version changes or the next scheduled article
+    comes due; the least recently used go first beyond ``max_entries``."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, tuple[Stamp, V]] = OrderedDict()
+        _stores.append(self)
+
+    async def lookup(self, key: Hashable, now: datetime) -> tuple[Stamp, V | None]:
+        """The stamp values are kept under now, and the kept value for ``key`` if still true."""
+        version = await current_version()
+        entry = self._entries.get(key)
+        if entry is not None and entry[0].holds(version, now):
+            self._entries.move_to_end(key)
+            return entry[0], entry[1]
+        until = await _next_publication(version, now)
+        return Stamp(version, now, until), None
+
+    def keep(self, key: Hashable, stamp: Stamp, value: V) -> None:
+        self._entries[key] = (stamp, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_counts: Kept[dict[Hashable, int]] = Kept(MAX_ENTRIES)
+lookup = _counts.lookup
+keep = _counts.keep
 
 
 def key_for(
@@ -37,17 +74,6 @@ def key_for(
     return (database, source, tuple(conditions), plain, None if parents is None else tuple(parents))
 
 
-async def lookup(key: Hashable, now: datetime) -> tuple[Stamp, dict[Hashable, int] | None]:
-    """The stamp counts are kept under now, and the kept counts for ``key`` if still true."""
-    version = await current_version()
-    entry = _entries.get(key)
-    if entry is not None and entry[0].holds(version, now):
-        _entries.move_to_end(key)
-        return entry[0], entry[1]
-    until = await _next_publication(version, now)
-    return Stamp(version, now, until), None
-
-
 async def _next_publication(version: int, now: datetime) -> datetime | None:
     key = (current_database(), version)
     known = _until.get(key)
@@ -62,14 +88,8 @@ async def _next_publication(version: int, now: datetime) -> datetime | None:
     return until
 
 
-def keep(key: Hashable, stamp: Stamp, counts: dict[Hashable, int]) -> None:
-    _entries[key] = (stamp, counts)
-    _entries.move_to_end(key)
-    while len(_entries) > MAX_ENTRIES:
-        _entries.popitem(last=False)
-
-
 def forget() -> None:
-    """Drop every kept count (tests that rewind the clock)."""
-    _entries.clear()
+    """Drop every kept value (tests that rewind the clock)."""
+    for store in _stores:
+        store.clear()
     _until.clear()

@@ -213,3 +213,35 @@ async def test_conditional_requests_follow_http(app: App) -> None:
     # A POST is not a conditional read: it always gets the body.
     posted = await app.post(LIST, **{"If-None-Match": etag})
     assert posted.status_code == 200 and posted.content == first.content
+
+
+async def test_kept_search_rankings_follow_writes_and_the_clock(
+    db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Search rankings are kept per content version like counts (cache off): a write, or a
+    scheduled article coming due, must change what a search finds at once."""
+    from cms.graphql import view
+
+    async for opened in open_app(dataclasses.replace(db_settings, response_cache=False)):
+        path = tmp_path / "newsroom.json"
+        path.write_text(json.dumps(NEWSROOM), encoding="utf-8")
+        await load_files([path])
+        query = {"query": '{ search(query: "echo") { edges { node { title } } } }'}
+
+        async def found(app: App = opened, body: dict[str, Any] = query) -> list[str]:
+            data = (await app.post(body)).json()["data"]
+            return [edge["node"]["title"] for edge in data["search"]["edges"]]
+
+        assert await found() == []  # "Echo" is scheduled for 2099
+        with counting() as sql:
+            assert await found() == []
+        assert not any("bm25" in s or "ts_rank" in s for s in sql.statements)  # kept
+        _, token = await create_token("writer", TokenScope.WRITE)
+        mutation = (
+            'mutation { createArticle(input: {title: "Echo chamber", body: "b",'
+            " status: PUBLISHED}) { errors { code } } }"
+        )
+        await opened.post({"query": mutation}, Authorization=f"Bearer {token}")
+        assert await found() == ["Echo chamber"]
+        monkeypatch.setattr(view, "utcnow", lambda: datetime(2099, 1, 1, 0, 0, 1, tzinfo=UTC))
+        assert sorted(await found()) == ["Echo", "Echo chamber"]

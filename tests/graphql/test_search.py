@@ -496,8 +496,8 @@ async def test_seed_reload_unchanged_keeps_one_hit(seeded: GraphQLClient) -> Non
 
 # -- Cost -------------------------------------------------------------------------------------
 
-#: A search page with its totalCount: one statement for the page, one for the content version
-#: (the total is kept per version).
+#: A search page with its totalCount: one statement for the page's articles and snippets, one
+#: for the content version (the ranking and the total are kept per version).
 SEARCH_STATEMENTS = 2
 
 
@@ -523,7 +523,39 @@ async def test_a_search_costs_two_statements_whatever_the_page_size(
     await search(seeded, "officials", first=5, filter=filtered)
     assert len(sql.statements) == SEARCH_STATEMENTS, sql.statements
 
-    # Without totalCount, only the page is read.
-    sql.statements.clear()
-    await seeded.data('{ search(query: "officials", first: 50) { edges { node { slug } } } }')
-    assert len(sql.statements) == 1, sql.statements
+    # Without totalCount, no count: the first time, the version, the ranking and the page;
+    # then the version and the page.
+    query = '{ search(query: "officials", first: 50) { edges { node { slug } } } }'
+    for expected in (3, 2):
+        sql.statements.clear()
+        await seeded.data(query)
+        assert len(sql.statements) == expected, sql.statements
+        assert not any("COUNT(" in statement for statement in sql.statements)
+
+
+async def test_pages_past_the_kept_ranking_follow_on_exactly(
+    seeded: GraphQLClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The best hits of a search are kept (cms.read.search.RANKS_KEPT); pages past them are
+    ranked anew, and paging through both gives every hit once, in one order."""
+    from cms.read import counts
+    from cms.read import search as searching
+
+    document = generate(60, 4, datetime(2025, 1, 1, tzinfo=UTC))
+    await load_files([write_fixture(tmp_path, document)])
+
+    async def walk() -> list[tuple[str, float]]:
+        seen: list[tuple[str, float]] = []
+        after = None
+        while True:
+            page = await search(seeded, "said", first=7, after=after)
+            seen += [(edge["node"]["slug"], edge["score"]) for edge in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                return seen
+            after = page["pageInfo"]["endCursor"]
+
+    everything = await walk()
+    assert len(everything) > 20 and len({slug for slug, _ in everything}) == len(everything)
+    counts.forget()
+    monkeypatch.setattr(searching, "RANKS_KEPT", 10)
+    assert await walk() == everything

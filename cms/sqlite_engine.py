@@ -77,10 +77,18 @@ class ImmediateSqliteClient(SqliteClient):
         if self.filename == ":memory:" or self.filename.startswith("file::memory:"):
             self._reader_refused = True  # another connection would see another database
             return None
-        reader = sqlite3.connect(self.filename, isolation_level=None, cached_statements=256)
-        reader.execute("PRAGMA busy_timeout=0")
-        reader.execute("PRAGMA query_only=1")
-        if reader.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            reader = sqlite3.connect(self.filename, isolation_level=None, cached_statements=256)
+        except sqlite3.Error:
+            return None  # Tortoise reports what is wrong with the file
+        try:
+            reader.execute("PRAGMA busy_timeout=0")
+            reader.execute("PRAGMA query_only=1")
+            wal = reader.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+        except sqlite3.Error:
+            reader.close()
+            return None
+        if not wal:
             reader.close()
             self._reader_refused = True  # readers would wait for writers
             return None
@@ -89,9 +97,13 @@ class ImmediateSqliteClient(SqliteClient):
 
     async def close(self) -> None:
         reader, self._reader, self._reader_thread = self._reader, None, None
-        if reader is not None:
-            reader.close()
-        await super().close()
+        try:
+            if reader is not None:
+                reader.close()
+        except sqlite3.ProgrammingError:
+            pass  # closed from another thread than its own: it goes with the process
+        finally:
+            await super().close()
 
 
 client_class = ImmediateSqliteClient

@@ -176,3 +176,29 @@ async def test_no_reader_for_an_in_memory_database_or_another_journal_mode(
 class _Busy:
     def execute(self, *args: Any) -> Any:
         raise sqlite3.OperationalError("database is locked")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ['first: 5, filter: {tags: ["peru"]}', "first: 5, offset: 5000"],
+)
+async def test_lists_that_may_pass_over_many_rows_are_not_quick(
+    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, arguments: str
+) -> None:
+    """A filtered list may pass over many rows to find a few, a deep offset skips as many:
+    those run through Tortoise's thread, never on the event loop's."""
+    client = _client()
+    original = client.read
+    read: list[str] = []
+
+    def watched(sql: str, params: Any) -> Any:
+        read.append(sql)
+        return original(sql, params)
+
+    monkeypatch.setattr(client, "read", watched)
+    for given, quick in (("first: 5", True), (arguments, False)):
+        read.clear()
+        query = f"{{ articles({given}) {{ edges {{ node {{ slug }} }} }} }}"
+        response = await http.post("/graphql", json={"query": query})
+        assert "errors" not in response.json(), response.text
+        assert any("FROM article a WHERE" in sql for sql in read) is quick, (given, read)

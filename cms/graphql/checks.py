@@ -30,6 +30,8 @@ from graphql import (
 )
 from graphql.validation import ASTValidationRule
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.graphql import OperationType
 
 from cms.graphql.limits import cached_cost
@@ -47,7 +49,13 @@ class Operations:
     def __init__(
         self, rules: tuple[type[ASTValidationRule], ...], max_tokens: int, size: int
     ) -> None:
-        self.rules = (*specified_rules, *rules)
+        # What Strawberry's own validation adds to the rules it is given, then ours.
+        self.rules = (
+            *specified_rules,
+            *rules,
+            MaybeNullValidationRule,
+            OneOfInputValidationRule,
+        )
         self.size = size
         self._validated: OrderedDict[str, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
 

@@ -233,12 +233,15 @@ class Executor(Completing):
         that needs nothing of this request (no resolve info, arguments kept) is kept too."""
         node = group[0].node
         prepared = self._prepared
-        ready = prepared.resolvers.get(id(node))
-        if ready is not None and ready[0] is node:
-            return ready[1]
-        kept = prepared.arguments.get(id(node))
-        if kept is not None and kept[0] is node:
-            args, kwargs = kept[1], dict(kept[2])
+        # One field node can stand for fields of several types (a fragment on an interface):
+        # what is kept belongs to the node and the field definition together.
+        key = (id(node), id(field_def))
+        ready = prepared.resolvers.get(key)
+        if ready is not None and ready[0] is node and ready[1] is field_def:
+            return ready[2]
+        kept = prepared.arguments.get(key)
+        if kept is not None and kept[0] is node and kept[1] is field_def:
+            args, kwargs = kept[2], dict(kept[3])
         else:
             args, kwargs = self._arguments(field_def, plan, node, info)
         function = plan.function
@@ -251,8 +254,8 @@ class Executor(Completing):
                 _raw_info=info, _field=plan.field
             )
         call = _bound(function, plan, kwargs)
-        if plan.info_parameter is None and id(node) in prepared.arguments:
-            prepared.resolvers[id(node)] = (node, call)
+        if plan.info_parameter is None and key in prepared.arguments:
+            prepared.resolvers[key] = (node, field_def, call)
         return call
 
     def _arguments(
@@ -279,6 +282,6 @@ class Executor(Completing):
                 info=strawberry_schema.config.info_class(_raw_info=info, _field=plan.field),
             )
         if immutable(args.values()) and immutable(kwargs.values()):
-            self._prepared.arguments[id(node)] = (node, args, kwargs)
+            self._prepared.arguments[(id(node), id(field_def))] = (node, field_def, args, kwargs)
             return args, dict(kwargs)
         return args, kwargs

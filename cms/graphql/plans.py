@@ -132,12 +132,16 @@ class Prepared:
     operation: OperationDefinitionNode  # held, so that the id in the key stays its own
     root: CollectedFields
     subfields: dict[tuple[str, int], CollectedFields] = default(default_factory=dict)
-    #: Per field node (by id, the node held): coerced arguments and the resolver's keywords.
-    arguments: dict[int, tuple[FieldNode, dict[str, Any], dict[str, Any]]] = default(
-        default_factory=dict
+    #: Per field node and field definition (by ids, both held): coerced arguments and the
+    #: resolver's keywords.
+    arguments: dict[
+        tuple[int, int], tuple[FieldNode, GraphQLField, dict[str, Any], dict[str, Any]]
+    ] = default(default_factory=dict)
+    #: Per field node and definition: the resolver with its arguments bound, when it needs no
+    #: resolve info.
+    resolvers: dict[tuple[int, int], tuple[FieldNode, GraphQLField, Callable[[Any], Any]]] = (
+        default(default_factory=dict)
     )
-    #: Per field node: the resolver with its arguments bound, when it needs no resolve info.
-    resolvers: dict[int, tuple[FieldNode, Callable[[Any], Any]]] = default(default_factory=dict)
 
 
 #: Values that nobody can change, so one request's arguments may be handed to the next.

@@ -92,6 +92,7 @@ def listing(viewer: Viewer, article_filter: ArticleFilter | None = None) -> List
         conditions=(visible, *conditions),
         params=(*params, *filter_params),
         as_of=viewer.now,
+        quick=not conditions,
     )
 
 

@@ -21,6 +21,8 @@ R = TypeVar("R")
 
 #: The parent key of a top-level (not per-parent) listing.
 TOP = None
+#: Pages that start further in than this skip as many rows first: not a quick read.
+QUICK_OFFSET = 1_000
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,9 @@ class Listing(Generic[R]):
     #: The request time among ``params`` (the visibility rule's), if any: counts are kept
     #: across requests, so it is left out of their key (see :mod:`cms.read.counts`).
     as_of: datetime | None = None
+    #: Whether a page reads a few rows through an index (not so with filters that may pass
+    #: over many rows to find a few): see ``quick`` in :func:`cms.read.sql.fetch`.
+    quick: bool = True
 
     def _where(self, parents: Sequence[Hashable] | None) -> tuple[list[str], list[Any]]:
         conditions, params = list(self.conditions), list(self.params)
@@ -153,7 +158,10 @@ async def fetch_pages(
             f"SELECT {listing.columns}, {keys} FROM {listing.source} WHERE {where} "
             f"ORDER BY {order} LIMIT ? OFFSET ?"
         )
-        rows_by_parent[TOP] = await fetch(sql, [*params, window.limit + 1, window.offset])
+        quick = listing.quick and window.offset <= QUICK_OFFSET
+        rows_by_parent[TOP] = await fetch(
+            sql, [*params, window.limit + 1, window.offset], quick=quick
+        )
     else:
         sql = (
             f"SELECT * FROM (SELECT {listing.columns}, {keys}, {listing.partition} AS p_key, "
@@ -162,7 +170,8 @@ async def fetch_pages(
             "WHERE p_row > ? AND p_row <= ? ORDER BY p_key, p_row"
         )
         limit = window.offset + window.limit + 1
-        for row in await fetch(sql, [*params, window.offset, limit]):
+        quick = listing.quick and window.offset <= QUICK_OFFSET
+        for row in await fetch(sql, [*params, window.offset, limit], quick=quick):
             rows_by_parent.setdefault(row[width + len(ordering.keys)], []).append(row)
     pages: dict[Hashable, Page[R]] = {}
     for parent in [TOP] if parents is None else parents:

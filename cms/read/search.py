@@ -124,21 +124,22 @@ async def search(
     if match is None:
         return Page([], [], False, False), None
     start = window_offset(window)
-    ranked = await _ranking(viewer, query, match, article_filter, start + window.limit + 1)
-    chosen = ranked[start : start + window.limit + 1]
+    chosen = await _ranking(viewer, query, match, article_filter, start, window.limit + 1)
     more = len(chosen) > window.limit
     chosen = chosen[: window.limit]
     markers = _markers()
-    found = await _hit_rows(query, match, [pk for pk, _ in chosen], markers)
-    # An article deleted between the ranking and this read is left out.
-    hits = [
-        Hit(article_row(found[pk][:11]), _snippet(found[pk][11], markers), score)
-        for pk, score in chosen
-        if pk in found
-    ]
+    found = await _hit_rows(viewer, query, match, article_filter, [pk for pk, _ in chosen], markers)
+    # Read after the ranking: an article deleted, hidden or changed since is left out, and the
+    # others keep their places (a cursor is a position in the ranking).
+    hits: list[Hit] = []
+    cursors: list[str] = []
+    for position, (pk, score) in enumerate(chosen, start):
+        if pk in found:
+            hits.append(Hit(article_row(found[pk][:11]), _snippet(found[pk][11], markers), score))
+            cursors.append(encode_cursor(ORDERING, (position,)))
     page = Page(
         rows=hits,
-        cursors=[encode_cursor(ORDERING, (start + i,)) for i in range(len(hits))],
+        cursors=cursors,
         has_next=more,
         has_previous=start > 0,
     )
@@ -151,19 +152,24 @@ _rankings: counts.Kept[list[tuple[int, float]]] = counts.Kept(256)
 
 
 async def _ranking(
-    viewer: Viewer, query: str, match: str, article_filter: ArticleFilter | None, needed: int
+    viewer: Viewer,
+    query: str,
+    match: str,
+    article_filter: ArticleFilter | None,
+    start: int,
+    count: int,
 ) -> list[tuple[int, float]]:
-    """The ids and scores of the best ``needed`` (or more) hits, best first.
+    """The ids and scores of hits ``start`` to ``start + count`` (best first).
 
     Ranking scores every match (a common word matches most articles: about 0.1 s at 100,000),
     so the best :data:`RANKS_KEPT` are kept per content version and next publication, as
-    counts are; pages beyond them are ranked on every request."""
+    counts are; pages past them are ranked on every request."""
     if dialect() == "postgres":
         where, params = _where(viewer, article_filter, "a.search_vector @@ q.query")
         sql = (
             "SELECT a.id, ts_rank(a.search_vector, q.query) AS score"
             " FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
-            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ?"
+            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?"
         )
         arguments: list[Any] = [" ".join(words(query)), *params]
     else:
@@ -172,44 +178,54 @@ async def _ranking(
         sql = (
             f"SELECT a.id, -bm25(article_fts, {weights}) AS score"
             f" FROM article_fts {_VISIBILITY_JOIN} ON a.id = article_fts.rowid"
-            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ?"
+            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?"
         )
         arguments = [match, *params]
     key = counts.key_for("search ranking", [sql], arguments, viewer.now, None)
-    if key is None or needed > RANKS_KEPT:
-        rows = await fetch(sql, [*arguments, needed], quick=False)
+    if key is None or start + count > RANKS_KEPT:
+        rows = await fetch(sql, [*arguments, count, start], quick=False)
         return [(int(row[0]), float(row[1])) for row in rows]
     stamp, kept = await _rankings.lookup(key, viewer.now)
     if kept is None:
-        rows = await fetch(sql, [*arguments, RANKS_KEPT], quick=False)
+        rows = await fetch(sql, [*arguments, RANKS_KEPT, 0], quick=False)
         kept = [(int(row[0]), float(row[1])) for row in rows]
         _rankings.keep(key, stamp, kept)
-    return kept
+    return kept[start : start + count]
 
 
 async def _hit_rows(
-    query: str, match: str, ids: list[int], markers: tuple[str, str]
+    viewer: Viewer,
+    query: str,
+    match: str,
+    article_filter: ArticleFilter | None,
+    ids: list[int],
+    markers: tuple[str, str],
 ) -> dict[int, Row]:
-    """The listed columns and a snippet of each of these articles, by id."""
+    """The listed columns and a snippet of each of these articles that still match and may
+    still be seen (the ranking may be older than this statement), by id."""
     if not ids:
         return {}
+    chosen = f"a.id IN ({placeholders(len(ids))})"
     if dialect() == "postgres":
+        where, params = _where(viewer, article_filter, "a.search_vector @@ q.query")
         rows = await fetch(
             # Angle brackets would read as markup to the headline parser, which drops tags:
             # stand-ins keep them as text until the snippet is escaped.
             f"SELECT {LIST_COLUMNS}, ts_headline('cms_search', translate(concat_ws(' … ',"
             " a.title, a.summary, a.body_text), '<>', ?), q.query, ?)"
             " FROM article a CROSS JOIN plainto_tsquery('cms_search', ?) AS q(query)"
-            f" WHERE a.id IN ({placeholders(len(ids))})",
-            [_ANGLES, _headline_options(markers), " ".join(words(query)), *ids],
+            f" WHERE {chosen} AND {where}",
+            [_ANGLES, _headline_options(markers), " ".join(words(query)), *ids, *params],
         )
     else:
+        where, params = _where(viewer, article_filter, "1 = 1")
         rows = await fetch(
             f"SELECT {LIST_COLUMNS}, snippets.snippet FROM article a JOIN (SELECT rowid AS id,"
             f" snippet(article_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) AS snippet"
             " FROM article_fts WHERE article_fts MATCH ?"
-            f" AND rowid IN ({placeholders(len(ids))})) AS snippets ON snippets.id = a.id",
-            [*markers, match, *ids],
+            f" AND rowid IN ({placeholders(len(ids))})) AS snippets ON snippets.id = a.id"
+            f" WHERE {where}",
+            [*markers, match, *ids, *params],
         )
     return {int(row[0]): row for row in rows}
 

@@ -98,6 +98,10 @@ SHAPES = [
          t: node(id: "{to_global_id("Tag", 1)}") {{ __typename ... on Tag {{ slug articleCount }} }}
          x: node(id: "{to_global_id("Article", 999999)}") {{ id }}
          y: node(id: "not an id") {{ id }} }}""",
+    # one fragment on an interface, spread into objects of several types: its fields resolve
+    # per type (each type's own id), in one request and the next
+    """fragment N on Node { id } { article(slug: "alpha") { ...N tags { ...N }
+         imageCredits { ...N contributors { ...N } } } tag(slug: "peru") { ...N } }""",
     # nested connections per parent, counts, enums, DateTimes, arguments
     """{ tags(first: 4) { totalCount edges { node { slug kind articleCount
          articles(first: 2, orderBy: {field: TITLE, direction: ASC}) { totalCount
@@ -263,10 +267,10 @@ async def test_only_immutable_arguments_are_kept_for_the_next_request(
       id readingTimeMinutes body(format: TEXT) tags { slug } } } } }"""
     first = await content.data(query)
     (prepared,) = plans._prepared_cache.values()
-    kept = {node.name.value: kwargs for node, _, kwargs in prepared.arguments.values()}
+    kept = {node.name.value: kwargs for node, _, _, kwargs in prepared.arguments.values()}
     assert "articles" not in kept and kept["body"] == {"format": BodyFormat.TEXT}
     # resolvers that take no resolve info are kept with their arguments bound
-    ready = {node.name.value for node, _ in prepared.resolvers.values()}
+    ready = {node.name.value for node, _, _ in prepared.resolvers.values()}
     assert ready == {"id", "readingTimeMinutes"}
     assert await content.data(query) == first
     assert plans.immutable(["a", 1, 2.5, True, None, BodyFormat.HTML, UNSET])

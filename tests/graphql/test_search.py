@@ -559,3 +559,42 @@ async def test_pages_past_the_kept_ranking_follow_on_exactly(
     counts.forget()
     monkeypatch.setattr(searching, "RANKS_KEPT", 10)
     assert await walk() == everything
+
+
+async def test_a_kept_ranking_never_shows_what_became_hidden(
+    client: GraphQLClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql: SQLCounter
+) -> None:
+    """A request may use a ranking kept under the version it read when it started while a
+    write lands: the page is read with the visibility check again, so an article unpublished
+    meanwhile is left out, and the other hits keep their cursors (positions in the ranking)."""
+    from cms.read import search as searching
+
+    await load(
+        tmp_path,
+        article("one", "harbour news", title="Harbour one"),
+        article("two", "harbour news", title="Harbour two"),
+        article("three", "harbour news", title="Harbour three"),
+    )
+    before = await search(client, "harbour")
+    assert len(before["edges"]) == 3
+    ranked = [edge["node"]["slug"] for edge in before["edges"]]
+    lookup = searching._rankings.lookup
+    stale: list[Any] = []
+
+    async def as_before(key: Any, now: Any) -> Any:
+        found = await lookup(key, now)
+        if not stale:
+            stale.append(found)
+        return stale[0]  # what was kept before the write, as a racing request would see it
+
+    await search(client, "harbour")  # kept now
+    monkeypatch.setattr(searching._rankings, "lookup", as_before)
+    await search(client, "harbour")
+    hidden = ranked[1]
+    await load(tmp_path, article(hidden, "harbour news", title="Gone", status="DRAFT"))
+    after = await search(client, "harbour")
+    assert [edge["node"]["slug"] for edge in after["edges"]] == [ranked[0], ranked[2]]
+    assert [edge["cursor"] for edge in after["edges"]] == [
+        before["edges"][0]["cursor"],
+        before["edges"][2]["cursor"],
+    ]

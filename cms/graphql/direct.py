@@ -50,12 +50,8 @@ async def plain_request(view: GraphQLView, request: Request) -> Plain | None:
             data = {
                 "query": params.get("query"),
                 "operationName": params.get("operationName"),
-                "variables": view.decode_json(params["variables"])
-                if "variables" in params
-                else None,
-                "extensions": view.decode_json(params["extensions"])
-                if "extensions" in params
-                else None,
+                "variables": view.decode_json(params.get("variables") or "null"),
+                "extensions": view.decode_json(params.get("extensions") or "null"),
             }
         else:
             return None

@@ -33,7 +33,7 @@ from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.graphiql.page import render_page
 from cms.graphql.cache import Entry, ResponseCache, cache_key, etag_of
 from cms.graphql.context import Context
-from cms.graphql.direct import respond
+from cms.graphql.direct import plain_request, respond
 from cms.graphql.errors import code_for, formatted
 from cms.graphql.loaders import Loaders
 from cms.graphql.persisted import PersistedQueries, PersistedQueryError
@@ -187,31 +187,13 @@ class GraphQLView(GraphQL[Context, None]):
             if caller.can_preview:
                 return None
         try:
-            if request.method == "GET":
-                params = request.query_params
-                query = params.get("query")
-                name = params.get("operationName")
-                variables = self.decode_json(params.get("variables") or "null")
-                extensions = self.decode_json(params.get("extensions") or "null")
-            else:
-                if not request.headers.get("content-type", "").startswith("application/json"):
-                    return None
-                body = self.decode_json(await request.body())
-                if not isinstance(body, dict):
-                    return None
-                query, name = body.get("query"), body.get("operationName")
-                variables, extensions = body.get("variables"), body.get("extensions")
-            if not isinstance(query, str | None) or not isinstance(name, str | None):
-                return None
-            if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):
-                return None  # the normal path answers the malformed request
-            query = self.persisted.resolve(query, extensions)
-        except (ValueError, RecursionError, PersistedQueryError):
+            plain = await plain_request(self, request)
+        except PersistedQueryError:
             return None  # the normal path answers the problem
-        if (
-            query is None
-            or operation_type(query, name if isinstance(name, str) else None) != "query"
-        ):
+        if plain is None:
+            return None  # not one query in JSON or a GET: the normal path answers it
+        query, name, variables, _ = plain
+        if operation_type(query, name) != "query":
             return None
         media = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
         return _Plan(

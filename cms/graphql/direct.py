@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
-from graphql import OperationType, execute, get_operation_ast
+from graphql import DocumentNode, OperationType, execute, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.execution import optimized_is_awaitable
@@ -28,6 +28,7 @@ from cms.graphql.checks import cost_error
 from cms.graphql.permissions import refusal
 
 if TYPE_CHECKING:
+    from cms.graphql.schema import Schema
     from cms.graphql.view import GraphQLView
 
 #: What a plain request carries: query, operation name, variables, extensions.
@@ -69,23 +70,32 @@ async def plain_request(view: GraphQLView, request: Request) -> Plain | None:
     return query, name, variables, extensions
 
 
-async def respond(view: GraphQLView, request: Request) -> Response | None:
-    """The response to a plain query, or None when the general path must answer."""
-    plain = await plain_request(view, request)
-    if plain is None:
-        return None
-    query, name, variables, extensions = plain
-    schema = view.schema
-    core_schema = schema._schema
+def valid_query(schema: Schema, query: str, name: str | None) -> DocumentNode | None:
+    """The parsed document of ``query`` when it is valid and ``name`` picks a query operation
+    in it (both kept per text, see :class:`cms.graphql.checks.Operations`); else None."""
     operations = schema.operations
     try:
         document = operations.document(query)
     except Exception:  # a syntax error or a document over the token limit
         return None
-    if operations.errors(core_schema, query, document):
+    if operations.errors(schema._schema, query, document):
         return None
     operation = get_operation_ast(document, name)
     if operation is None or operation.operation is not OperationType.QUERY:
+        return None
+    return document
+
+
+async def respond(view: GraphQLView, request: Request, plain: Plain | None) -> Response | None:
+    """The response to a plain query (``plain``, from :func:`plain_request`), or None when the
+    general path must answer."""
+    if plain is None:
+        return None
+    query, name, variables, extensions = plain
+    schema = view.schema
+    core_schema = schema._schema
+    document = valid_query(schema, query, name)
+    if document is None:
         return None
     sub_response = await view.get_sub_response(request)
     context = await view.get_context(request, sub_response)

@@ -14,12 +14,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -33,7 +31,7 @@ from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.graphiql.page import render_page
 from cms.graphql.cache import Entry, ResponseCache, cache_key, etag_of
 from cms.graphql.context import Context
-from cms.graphql.direct import plain_request, respond
+from cms.graphql.direct import Plain, plain_request, respond, valid_query
 from cms.graphql.errors import code_for, formatted
 from cms.graphql.loaders import Loaders
 from cms.graphql.persisted import PersistedQueries, PersistedQueryError
@@ -58,22 +56,6 @@ class _Plan:
     key: str
     version: int
     now: datetime
-
-
-@lru_cache(maxsize=1024)
-def operation_type(query: str, operation_name: str | None) -> str | None:
-    """``query``, ``mutation`` or ``subscription`` for the operation a request runs (None
-    when the document does not parse or names no such operation)."""
-    try:
-        document = parse(query, max_tokens=100_000)
-    except GraphQLError:
-        return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [o for o in operations if o.name and o.name.value == operation_name]
-    if len(operations) != 1:
-        return None
-    return operations[0].operation.value
 
 
 def _matches(request: Request, etag: str) -> bool:
@@ -143,12 +125,14 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive=self._limited(scope, receive))
         try:
-            plan = await self._cache_plan(request) if self.cache is not None else None
+            # Read once for the cache and the short path; None sends it the general way.
+            plain = await plain_request(self, request)
+            plan = await self._cache_plan(request, plain) if self.cache is not None else None
             hit = self.cache.get(plan.key, plan.version, plan.now) if plan and self.cache else None
             if plan is not None and hit is not None:
                 response = self._cached_response(request, hit)
             else:
-                response = await respond(self, request) or await self.run(request)
+                response = await respond(self, request, plain) or await self.run(request)
                 response = await self._fill_cache(request, plan, response)
         except HTTPException as exc:
             status = exc.status_code
@@ -172,11 +156,11 @@ class GraphQLView(GraphQL[Context, None]):
             response = error_response(request, status, str(exc), exc.code)
         await response(scope, receive, send)
 
-    async def _cache_plan(self, request: Request) -> _Plan | None:
+    async def _cache_plan(self, request: Request, plain: Plain | None) -> _Plan | None:
         """Where this request's response lives in the cache, or None when it may not be cached:
-        not a query, or a caller who may see drafts."""
-        if request.method not in ("GET", "POST"):
-            return None
+        not a plain query (see :func:`plain_request`), or a caller who may see drafts."""
+        if plain is None:
+            return None  # the normal path answers it
         authorization = request.headers.get("authorization")
         if authorization:
             try:
@@ -186,14 +170,8 @@ class GraphQLView(GraphQL[Context, None]):
             request.state.caller = caller
             if caller.can_preview:
                 return None
-        try:
-            plain = await plain_request(self, request)
-        except PersistedQueryError:
-            return None  # the normal path answers the problem
-        if plain is None:
-            return None  # not one query in JSON or a GET: the normal path answers it
         query, name, variables, _ = plain
-        if operation_type(query, name) != "query":
+        if valid_query(self.schema, query, name) is None:
             return None
         media = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
         return _Plan(

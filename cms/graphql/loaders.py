@@ -130,11 +130,13 @@ class Loaders:
 
     @_made_once
     def tag(self) -> DataLoader[int, TagRow | None]:
-        return DataLoader(_in_key_order(tags.by_ids))
+        viewer = self.viewer
+        return DataLoader(_in_key_order(lambda ids: tags.by_ids(viewer, ids)))
 
     @_made_once
     def tag_by_slug(self) -> DataLoader[str, TagRow | None]:
-        return DataLoader(_in_key_order(tags.by_slugs))
+        viewer = self.viewer
+        return DataLoader(_in_key_order(lambda slugs: tags.by_slugs(viewer, slugs)))
 
     @_made_once
     def contributor(self) -> DataLoader[int, ContributorRow | None]:

@@ -99,7 +99,8 @@ async def tags_(
     kind: TagKind | None = None,
 ) -> Connection[Any]:
     paging = {"first": first, "after": after, "last": last, "before": before}
-    return await _top_level(info, tags.listing(kind), tags.ordering(), paging)
+    rows = tags.listing(info.context.viewer, kind)
+    return await _top_level(info, rows, tags.ordering(), paging)
 
 
 async def contributor(info: Info, slug: str) -> ContributorRow | None:

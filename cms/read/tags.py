@@ -1,4 +1,9 @@
-"""Tag queries: an article's tags in order, the tag list by name, lookups, per-tag counts."""
+"""Tag queries: an article's tags in order, the tag list by name, lookups, per-tag counts.
+
+For viewers without preview rights a tag exists only through a visible article (see
+:meth:`cms.read.visibility.Viewer.tags`): one carried only by drafts, archived or scheduled
+articles is not listed, counted or found, by slug or by id.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from cms.models import TagKind
 from cms.read.listing import Key, Listing, Ordering
 from cms.read.rows import TAG_COLUMNS, TagRow, tag_row
 from cms.read.sql import binary_order, fetch, placeholders
+from cms.read.visibility import Viewer
 
 
 def ordering() -> Ordering:
@@ -15,15 +21,21 @@ def ordering() -> Ordering:
     return Ordering("tags:name", (Key(binary_order("t.name"), False), Key("t.id", False)))
 
 
-def listing(kind: TagKind | None = None) -> Listing[TagRow]:
-    """Every tag (tags themselves are public), optionally of one kind."""
-    if kind is None:
-        return Listing(TAG_COLUMNS, tag_row, "tag t")
-    return Listing(TAG_COLUMNS, tag_row, "tag t", ("t.kind = ?",), (kind.value,))
+def listing(viewer: Viewer, kind: TagKind | None = None) -> Listing[TagRow]:
+    """The tags ``viewer`` may see, optionally of one kind."""
+    visible, params = viewer.tags()
+    conditions, values = [visible], list(params)
+    if kind is not None:
+        conditions.append("t.kind = ?")
+        values.append(kind.value)
+    return Listing(
+        TAG_COLUMNS, tag_row, "tag t", tuple(conditions), tuple(values), as_of=viewer.now
+    )
 
 
 async def by_articles(article_ids: Sequence[int]) -> dict[int, list[TagRow]]:
-    """Each article's tags, in the order they were given."""
+    """Each article's tags, in the order they were given (the article is already visible, so
+    its tags are too)."""
     rows = await fetch(
         f"SELECT at.article_id, {TAG_COLUMNS} FROM article_tag at"
         " JOIN tag t ON t.id = at.tag_id"
@@ -37,15 +49,22 @@ async def by_articles(article_ids: Sequence[int]) -> dict[int, list[TagRow]]:
     return result
 
 
-async def by_ids(ids: Sequence[int]) -> dict[int, TagRow]:
+async def by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, TagRow]:
+    """Tags by id, only those ``viewer`` may see."""
+    visible, params = viewer.tags()
     rows = await fetch(
-        f"SELECT {TAG_COLUMNS} FROM tag t WHERE t.id IN ({placeholders(len(ids))})", ids
+        f"SELECT {TAG_COLUMNS} FROM tag t WHERE t.id IN ({placeholders(len(ids))}) AND {visible}",
+        [*ids, *params],
     )
     return {row.pk: row for row in map(tag_row, rows)}
 
 
-async def by_slugs(slugs: Sequence[str]) -> dict[str, TagRow]:
+async def by_slugs(viewer: Viewer, slugs: Sequence[str]) -> dict[str, TagRow]:
+    """Tags by slug, only those ``viewer`` may see."""
+    visible, params = viewer.tags()
     rows = await fetch(
-        f"SELECT {TAG_COLUMNS} FROM tag t WHERE t.slug IN ({placeholders(len(slugs))})", slugs
+        f"SELECT {TAG_COLUMNS} FROM tag t"
+        f" WHERE t.slug IN ({placeholders(len(slugs))}) AND {visible}",
+        [*slugs, *params],
     )
     return {row.slug: row for row in map(tag_row, rows)}

@@ -1,8 +1,14 @@
-"""Who sees which articles: the one place the rule lives.
+"""Who sees which articles and tags: the one place the rules live.
 
 Anonymous callers (and ``read`` tokens) see PUBLISHED articles whose publishedAt is not in the
 future; ``preview`` and ``write`` tokens see everything. Every list, count, relation, node
 lookup and search applies :meth:`Viewer.articles` to the article table.
+
+A tag is seen by the same callers only while an article they may see carries it (a tag made
+for a draft or a scheduled article would otherwise announce its topic early); ``preview`` and
+``write`` tokens see every tag. :meth:`Viewer.tags` says so in SQL, from :meth:`Viewer.articles`,
+so both rules change together. Both depend on the content and the request time only, so what
+is derived from them may be kept per content version until the next scheduled publication.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from cms.models import ArticleStatus
+from cms.read.sql import ordered_join
 
 
 @dataclass(frozen=True)
@@ -19,7 +26,7 @@ class Viewer:
     """The caller of one request, and the time that request runs at."""
 
     now: datetime
-    #: Sees drafts, archived and scheduled articles.
+    #: Sees drafts, archived and scheduled articles, and every tag.
     preview: bool = False
 
     def articles(self, alias: str = "a") -> tuple[str, list[Any]]:
@@ -29,4 +36,18 @@ class Viewer:
         return (
             f"{alias}.status = ? AND {alias}.published_at <= ?",
             [ArticleStatus.PUBLISHED.value, self.now],
+        )
+
+    def tags(self, alias: str = "t") -> tuple[str, list[Any]]:
+        """An SQL condition (and its parameters) true for the tags this viewer may see: those
+        an article it may see carries. One correlated ``EXISTS`` in the caller's statement,
+        never a statement of its own; it reads the link table's (tag, article) index and the
+        article table's visibility index, and stops at the first visible article."""
+        if self.preview:
+            return "1 = 1", []
+        visible, params = self.articles("vta")
+        return (
+            f"EXISTS (SELECT 1 FROM article_tag vtl {ordered_join()} article vta"
+            f" ON vta.id = vtl.article_id WHERE vtl.tag_id = {alias}.id AND {visible})",
+            params,
         )

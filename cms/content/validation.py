@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from cms.content import limits
 from cms.content.slugs import MAX_SLUG_LENGTH, is_valid_slug
+from cms.content.text import unstorable
 from cms.models import ArticleStatus, TagKind
 from cms.timeutil import parse_datetime
 
@@ -65,6 +66,9 @@ class _Checker:
             self.fail(key, "must not be empty")
         elif len(value) > max_length:
             self.fail(key, f"must be at most {max_length} characters (got {len(value)})")
+        elif problem := unstorable(value):
+            self.fail(key, problem)
+            return None
         return value
 
     def slug(self, key: str) -> None:
@@ -111,7 +115,9 @@ class _Checker:
                 self.fail(f"{key}.{index}", "must be a non-empty string")
             elif len(value) > max_length:
                 self.fail(f"{key}.{index}", f"must be at most {max_length} characters")
-        return [v for v in values if isinstance(v, str)]
+            elif problem := unstorable(value):
+                self.fail(f"{key}.{index}", problem)
+        return [v for v in values if isinstance(v, str) and not unstorable(v)]
 
 
 def validate_image_url(value: str) -> str | None:

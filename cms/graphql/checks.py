@@ -24,11 +24,12 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    get_operation_ast,
     parse,
     specified_rules,
     validate,
 )
-from graphql.validation import ASTValidationRule
+from graphql.validation import ASTValidationRule, ValuesOfCorrectTypeRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
@@ -43,6 +44,15 @@ from cms.settings import Settings
 OPERATION_CACHE_SIZE = 512
 
 
+class _ValuesOfCorrectType(ValuesOfCorrectTypeRule):
+    """graphql-core's rule for literal argument values, with its refusals coded as the
+    caller's input (``BAD_USER_INPUT``), as the same values sent as variables are."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+        super().report_error(error)
+
+
 class Operations:
     """Parsed documents and their validation errors, per operation text, for one schema."""
 
@@ -51,7 +61,10 @@ class Operations:
     ) -> None:
         # What Strawberry's own validation adds to the rules it is given, then ours.
         self.rules = (
-            *specified_rules,
+            *(
+                _ValuesOfCorrectType if rule is ValuesOfCorrectTypeRule else rule
+                for rule in specified_rules
+            ),
             *rules,
             MaybeNullValidationRule,
             OneOfInputValidationRule,
@@ -133,17 +146,14 @@ def cost_error(
 ) -> GraphQLError | None:
     """The error that refuses the named operation of ``document`` when, with these variables,
     it costs more than ``max_cost``; None when it may run."""
-    fragments: dict[str, FragmentDefinitionNode] = {}
-    chosen: OperationDefinitionNode | None = None
-    for definition in document.definitions:
-        if isinstance(definition, FragmentDefinitionNode):
-            fragments[definition.name.value] = definition
-        elif isinstance(definition, OperationDefinitionNode) and chosen is None:
-            name = definition.name
-            if operation_name is None or (name is not None and name.value == operation_name):
-                chosen = definition
+    chosen = get_operation_ast(document, operation_name)
     if chosen is None:
-        return None
+        return None  # no operation to run: execution reports it
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
     limit = settings.max_cost
     cost = cached_cost(
         schema, document, chosen, fragments, variables or {}, settings.default_page_size
@@ -154,4 +164,18 @@ def cost_error(
         f"the operation's cost is {cost}, over the limit of {limit}: ask for smaller pages "
         "(first/last) or fewer nested connections",
         extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "limit": limit},
+    )
+
+
+def unnamed_choice_error(document: DocumentNode, operation_name: str | None) -> GraphQLError | None:
+    """The request error for a document of several operations sent without ``operationName``
+    (the specification's GetOperation): none of them may run, not even the first."""
+    if operation_name is not None:
+        return None
+    operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+    if operations < 2:
+        return None
+    return GraphQLError(
+        "Must provide operation name if query contains multiple operations.",
+        extensions={"code": "OPERATION_RESOLUTION_FAILURE"},
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
+from cross_web import HTTPException
 from graphql import DocumentNode, OperationType, execute, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
@@ -56,7 +57,7 @@ async def plain_request(view: GraphQLView, request: Request) -> Plain | None:
             }
         else:
             return None
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError, HTTPException):  # the general path explains it
         return None
     query, name = data.get("query"), data.get("operationName")
     variables, extensions = data.get("variables"), data.get("extensions")

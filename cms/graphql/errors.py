@@ -25,6 +25,10 @@ def code_for(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, UserInputError):
         return "BAD_USER_INPUT"
+    if isinstance(original, GraphQLError) and not isinstance(original.original_error, Exception):
+        # graphql-core's own refusal of an argument's value while executing a field (a null
+        # variable for a non-null argument, say): the caller's input, not our failure.
+        return "BAD_USER_INPUT"
     before_execution = error.path is None and (
         original is None or isinstance(original, (GraphQLError, ValueError, TypeError))
     )

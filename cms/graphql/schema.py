@@ -3,18 +3,25 @@ extensions (caches, access control, limits), built once per set of settings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache, partial
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
-from cms.graphql.checks import OPERATION_CACHE_SIZE, OperationChecks, Operations
+from cms.graphql.checks import (
+    OPERATION_CACHE_SIZE,
+    OperationChecks,
+    Operations,
+    unnamed_choice_error,
+)
 from cms.graphql.errors import log_unexpected
 from cms.graphql.execution import Executor
 from cms.graphql.limits import validation_rules
@@ -33,6 +40,35 @@ class Schema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         log_unexpected(errors)
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Strawberry's execute, except that a document of several operations sent without an
+        operation name runs none of them (Strawberry would pick the first)."""
+        if operation_name is None and query:
+            try:
+                error = unnamed_choice_error(self.operations.document(query), None)
+            except GraphQLError:
+                error = None  # a syntax error: Strawberry reports it
+            if error is not None:
+                return ExecutionResult(data=None, errors=[error])
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
 
 
 def build_schema(settings: Settings) -> Schema:

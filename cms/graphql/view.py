@@ -293,15 +293,29 @@ class GraphQLView(GraphQL[Context, None]):
         return response
 
     def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+        try:
+            return orjson.dumps(data)
+        except TypeError:  # a lone surrogate a caller sent, echoed back: JSON escapes it
+            return json.dumps(data, separators=(",", ":")).encode()
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson first (several times faster); the standard parser for what orjson refuses
-        but JSON allows or cms reports more clearly itself (lone surrogates, huge numbers)."""
+        but JSON allows (lone surrogates, which cms then refuses as input it cannot store).
+        What neither takes is a 400 with a JSON error, whatever the reason: invalid UTF-8,
+        a number of thousands of digits, nesting beyond reason."""
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
+            pass
+        try:
             return json.loads(data)
+        except UnicodeDecodeError:
+            reason = "it is not valid UTF-8"
+        except RecursionError:
+            reason = "it is nested too deeply"
+        except ValueError as exc:
+            reason = "a number in it is too large" if "digits" in str(exc) else "it is malformed"
+        raise HTTPException(400, f"Unable to parse request body as JSON: {reason}")
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """The explorer for a browser's plain GET; never for a persisted query's GET."""

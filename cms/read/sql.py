@@ -18,6 +18,7 @@ from typing import Any
 
 from tortoise import connections
 
+from cms.content.text import unstorable
 from cms.read.pages import UserInputError
 from cms.sqlite_engine import ImmediateSqliteClient
 
@@ -40,11 +41,12 @@ def _numbered(sql: str) -> str:
 def _param(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC)
-    if isinstance(value, str):
-        try:
-            value.encode()
-        except UnicodeEncodeError:  # a lone surrogate from a JSON "\\ud800" escape
-            raise UserInputError("text arguments must be valid Unicode") from None
+    if isinstance(value, str) and unstorable(value):
+        # Nothing stored holds one (writes refuse them), and PostgreSQL cannot even take one
+        # as a parameter: answer the same on both databases.
+        raise UserInputError(
+            "text arguments must be valid Unicode without NUL characters"
+        ) from None
     return value
 
 

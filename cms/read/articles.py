@@ -47,6 +47,9 @@ class ArticleFilter:
         if self.status is not None:
             conditions.append("a.status = ?")
             params.append(self.status.value)
+        # Tags need no visibility check of their own: a matching article is one the viewer may
+        # see, and a tag it carries is visible to them by that alone (see Viewer.tags). A
+        # hidden tag thus matches nothing, exactly as an unknown one does.
         for slug in self.tags:
             conditions.append(
                 "EXISTS (SELECT 1 FROM article_tag ft JOIN tag t ON t.id = ft.tag_id"

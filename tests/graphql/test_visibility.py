@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cms.graphql.ids import to_global_id
-from cms.models import Article, Contributor, ImageCredit
+from cms.models import Article, Contributor, ImageCredit, Tag
 from tests.graphql.conftest import GraphQLClient
 
 HIDDEN = ["delta", "echo", "foxtrot"]  # draft, scheduled, archived
@@ -46,6 +46,21 @@ async def test_people_credited_only_on_hidden_articles_are_hidden(
     secret = await Contributor.get(slug="secret-person")
     data = await newsroom.data(
         "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Contributor", secret.id)}
+    )
+    assert data["node"] is None
+
+
+async def test_tags_no_visible_article_carries_are_hidden(newsroom: GraphQLClient) -> None:
+    """The newsroom's "xi-jinping" tag is carried by no article (tests/graphql/
+    test_tag_visibility.py covers drafts, scheduled and archived articles, and every path)."""
+    data = await newsroom.data("{ tags { totalCount edges { node { slug } } } }")
+    assert [e["node"]["slug"] for e in data["tags"]["edges"]] == ["china", "peru", "trade"]
+    assert data["tags"]["totalCount"] == 3
+    data = await newsroom.data('{ tag(slug: "xi-jinping") { slug } }')
+    assert data["tag"] is None
+    hidden = await Tag.get(slug="xi-jinping")
+    data = await newsroom.data(
+        "query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Tag", hidden.id)}
     )
     assert data["node"] is None
 

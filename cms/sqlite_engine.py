@@ -24,12 +24,17 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from tortoise.backends.base.client import TransactionContext
+from tortoise.backends.base.client import (
+    ConnectionWrapper,
+    TransactionalDBClient,
+    TransactionContext,
+)
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
+from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
 
@@ -42,6 +47,44 @@ class _ImmediateTransaction(SqliteTransactionWrapper):
             raise TransactionManagementError(exc) from exc
 
 
+class _Connection(ConnectionWrapper[Any]):
+    """Tortoise's wrapper takes the client's lock, then connects; when connecting fails it
+    keeps the lock, and every later statement waits for it forever. This one lets it go."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> Any:
+        await self._lock.acquire()
+        try:
+            await self.ensure_connection()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self.connection
+
+
+class _Transaction(SqliteTransactionContext):
+    """Tortoise's transaction context, letting go of the lock (and the connection it set for
+    the task) when connecting or ``BEGIN`` fails, as :class:`_Connection` does."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection  # type: ignore[no-any-return]
+
+
 #: Logs each statement the reader runs, as Tortoise logs its own (at DEBUG).
 _statements = logging.getLogger("tortoise.db_client")
 
@@ -52,7 +95,20 @@ class ImmediateSqliteClient(SqliteClient):
     _reader_refused = False
 
     def _in_transaction(self) -> TransactionContext:
-        return SqliteTransactionContext(_ImmediateTransaction(self), self._lock)
+        return _Transaction(_ImmediateTransaction(self), self._lock)
+
+    def acquire_connection(self) -> ConnectionWrapper[Any]:
+        return _Connection(self._lock, self)
+
+    async def create_connection(self, with_db: bool) -> None:
+        try:
+            await super().create_connection(with_db)
+        except BaseException:
+            # A connection whose set-up failed (e.g. the file is not a database) is not used.
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                await connection.close()
+            raise
 
     def read(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]] | None:
         """The rows of a quick read statement, run here and now on the reader connection, or

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
 from tortoise import connections
+from tortoise.exceptions import OperationalError, TransactionManagementError
 from tortoise.transactions import in_transaction
 
+from cms import db
 from cms.settings import Settings
 from tests.databases import DIALECT
 
@@ -50,3 +58,37 @@ async def test_a_load_changes_the_content_version_and_postgres_bumps_it_once(
         await transaction.execute_query("UPDATE tag SET description = 'y' WHERE slug = 'china'")
     final = await content_version()
     assert final == after + 1 if DIALECT == "postgres" else final > after
+
+
+async def test_a_failed_connect_lets_go_of_the_connection_lock(tmp_path: Path) -> None:
+    """Tortoise's SQLite client took its lock, failed to connect and kept the lock: the next
+    statement (and `cms migrate`, and every request of `cms serve`) waited forever."""
+    url = f"sqlite://{tmp_path / 'missing-directory' / 'cms.sqlite3'}"
+    async with db.database(Settings(database_url=url)):
+        connection = connections.get("default")
+        for _ in range(3):
+            with pytest.raises(OperationalError, match="unable to open"):
+                async with asyncio.timeout(5):
+                    await connection.execute_query("SELECT 1")
+            with pytest.raises((OperationalError, sqlite3.OperationalError), match="unable to"):
+                async with asyncio.timeout(5), in_transaction("default"):
+                    pass
+
+
+async def test_a_transaction_that_cannot_begin_lets_go_of_the_lock(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE that gives up on a busy database used to keep the client's lock."""
+    settings = Settings(database_url=f"sqlite://{tmp_path / 'busy.sqlite3'}")
+    await db.migrate(settings)
+    other = sqlite3.connect(tmp_path / "busy.sqlite3", isolation_level=None)
+    try:
+        async with db.database(replace(settings, sqlite_busy_timeout_ms=20)):
+            other.execute("BEGIN IMMEDIATE")  # another process is writing
+            for _ in range(2):
+                with pytest.raises(TransactionManagementError, match="locked"):
+                    async with asyncio.timeout(5), in_transaction("default"):
+                        pass
+            other.execute("ROLLBACK")
+            async with asyncio.timeout(5), in_transaction("default") as transaction:
+                await transaction.execute_query("UPDATE tag SET name = name")
+    finally:
+        other.close()

@@ -26,7 +26,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from tortoise.context import TortoiseContext, _current_context
 
-from cms import db
+from cms import caches, db
 from cms.graphiql.page import assets_app
 from cms.graphql.view import GraphQLView
 from cms.health import health_routes, is_health_check
@@ -42,8 +42,12 @@ class ContentService:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
+        caches.configure(self.settings)  # the process-wide caches' budgets in bytes
         self._tortoise: TortoiseContext | None = None
         view = GraphQLView(self.settings)
+        #: The GraphQL endpoint (its caches: ``view.cache``, ``view.persisted``,
+        #: ``view.schema.operations``).
+        self.view = view
         self.routes: list[BaseRoute] = [
             *health_routes(lambda: self._tortoise is not None),
             Route("/graphql", view, methods=["GET", "POST"], name="graphql"),

@@ -82,9 +82,20 @@ class Settings:
     max_aliases: int = 30
     #: Most tokens in one GraphQL document (``CMS_MAX_TOKENS``).
     max_tokens: int = 5_000
+    #: Largest query text in bytes, refused before it is parsed (``CMS_MAX_QUERY_BYTES``).
+    max_query_bytes: int = 64 * 1024
+    #: Most fields a document selects once its fragments are expanded, introspection
+    #: included; checked before validation (``CMS_MAX_FIELDS``).
+    max_fields: int = 1_000
+    #: Most times one selection may ask for the same field (``CMS_MAX_FIELD_REPEATS``).
+    max_field_repeats: int = 10
     #: Largest cost an operation may have: every field costs 1, and a connection multiplies
     #: what it selects by its page size (``first``/``last``, else the default) (``CMS_MAX_COST``).
     max_cost: int = 25_000
+    #: Most fields introspection may answer with in one operation, counted in the cost too
+    #: (``CMS_MAX_INTROSPECTION_COST``; GraphiQL's full introspection query answers with
+    #: about 4,000 here).
+    max_introspection_cost: int = 10_000
     #: Largest request body in bytes; more is refused with 413 (``CMS_MAX_BODY_BYTES``).
     max_body_bytes: int = 8 * 1024 * 1024
     #: Answer introspection queries (``CMS_INTROSPECTION``; GraphiQL needs it).
@@ -104,6 +115,20 @@ class Settings:
     response_cache: bool = True
     #: Most bytes of responses the cache keeps per process (``CMS_RESPONSE_CACHE_BYTES``).
     response_cache_bytes: int = 64 * 1024 * 1024
+    #: Largest response the cache keeps, in bytes (``CMS_RESPONSE_CACHE_ENTRY_BYTES``).
+    response_cache_entry_bytes: int = 1024 * 1024
+    #: Most bytes of parsed and validated operations kept per process, with what the executor
+    #: and the cost check keep per operation (``CMS_OPERATION_CACHE_BYTES``).
+    operation_cache_bytes: int = 32 * 1024 * 1024
+    #: Most bytes of query texts registered by automatic persisted queries, per process
+    #: (``CMS_PERSISTED_QUERIES_BYTES``).
+    persisted_queries_bytes: int = 8 * 1024 * 1024
+    #: Most bytes of counts and search rankings kept per process between writes
+    #: (``CMS_KEPT_RESULTS_BYTES``).
+    kept_results_bytes: int = 16 * 1024 * 1024
+    #: Most bytes of rendered article bodies (HTML, text) kept per process
+    #: (``CMS_RENDER_CACHE_BYTES``).
+    render_cache_bytes: int = 32 * 1024 * 1024
     #: ``max-age`` for cacheable responses, in seconds (``CMS_CACHE_MAX_AGE``). The default,
     #: 0, makes clients and CDNs revalidate with the ETag; more accepts that much staleness.
     cache_max_age: int = 0
@@ -122,6 +147,11 @@ def load_settings() -> Settings:
         graphiql=_env_bool("CMS_GRAPHIQL", True),
         response_cache=_env_bool("CMS_RESPONSE_CACHE", True),
         response_cache_bytes=_env_int("CMS_RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
+        response_cache_entry_bytes=_env_int("CMS_RESPONSE_CACHE_ENTRY_BYTES", 1024 * 1024),
+        operation_cache_bytes=_env_int("CMS_OPERATION_CACHE_BYTES", 32 * 1024 * 1024),
+        persisted_queries_bytes=_env_int("CMS_PERSISTED_QUERIES_BYTES", 8 * 1024 * 1024),
+        kept_results_bytes=_env_int("CMS_KEPT_RESULTS_BYTES", 16 * 1024 * 1024),
+        render_cache_bytes=_env_int("CMS_RENDER_CACHE_BYTES", 32 * 1024 * 1024),
         cache_max_age=_env_int("CMS_CACHE_MAX_AGE", 0),
         db_pool_size=_env_int("CMS_DB_POOL_SIZE", 10),
         replica_urls=_env_list("CMS_DATABASE_REPLICA_URLS"),
@@ -130,7 +160,11 @@ def load_settings() -> Settings:
         max_depth=_env_int("CMS_MAX_DEPTH", 10),
         max_aliases=_env_int("CMS_MAX_ALIASES", 30),
         max_tokens=_env_int("CMS_MAX_TOKENS", 5_000),
+        max_query_bytes=_env_int("CMS_MAX_QUERY_BYTES", 64 * 1024),
+        max_fields=_env_int("CMS_MAX_FIELDS", 1_000),
+        max_field_repeats=_env_int("CMS_MAX_FIELD_REPEATS", 10),
         max_cost=_env_int("CMS_MAX_COST", 25_000),
+        max_introspection_cost=_env_int("CMS_MAX_INTROSPECTION_COST", 10_000),
         max_body_bytes=_env_int("CMS_MAX_BODY_BYTES", 8 * 1024 * 1024),
         introspection=_env_bool("CMS_INTROSPECTION", True),
         cors_origins=_env_list("CMS_CORS_ORIGINS"),

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from cms.bounded import BoundedCache
+from cms.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -39,34 +41,24 @@ def etag_of(body: bytes) -> str:
 
 
 class ResponseCache:
-    """An LRU of response bodies, bounded in bytes."""
+    """Response bodies within ``response_cache_bytes`` (:class:`cms.bounded.BoundedCache`:
+    responses asked for again outlast a flood of one-off queries); a body over
+    ``response_cache_entry_bytes`` is not kept."""
 
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self.entries: OrderedDict[str, Entry] = OrderedDict()
+    def __init__(self, settings: Settings) -> None:
+        self.entries: BoundedCache[str, Entry] = BoundedCache(
+            settings.response_cache_bytes,
+            max_entry_bytes=settings.response_cache_entry_bytes,
+        )
 
     def get(self, key: str, version: int, now: datetime) -> Entry | None:
         entry = self.entries.get(key)
         if entry is None:
             return None
         if entry.version != version or (entry.expires is not None and now >= entry.expires):
-            self._drop(key)
+            self.entries.pop(key)
             return None
-        self.entries.move_to_end(key)
         return entry
 
     def put(self, key: str, entry: Entry) -> None:
-        if len(entry.body) > self.max_bytes // 4:
-            return
-        self._drop(key)
-        self.entries[key] = entry
-        self.size += len(entry.body)
-        while self.size > self.max_bytes:
-            oldest = next(iter(self.entries))
-            self._drop(oldest)
-
-    def _drop(self, key: str) -> None:
-        entry = self.entries.pop(key, None)
-        if entry is not None:
-            self.size -= len(entry.body)
+        self.entries.put(key, entry, 512 + len(key) + len(entry.body))

@@ -1,10 +1,10 @@
 """What every operation passes before it runs, as one schema extension.
 
-An operation text is parsed (within the token limit) and validated (graphql-core's rules plus
-the depth and alias limits) once: both results are kept per text for the schema, so a page
-that sends the same query every time skips straight to the checks that depend on the request,
-who the caller is (:func:`cms.graphql.permissions.refusal`) and what the operation costs with
-these variables (:mod:`cms.graphql.limits`).
+An operation text is parsed (within the byte and token limits) and validated (its expanded shape
+first, see :mod:`cms.graphql.shape`, then graphql-core's rules) once: both results are kept per
+text for the schema, so a page that sends the same query every time skips straight to the checks
+that depend on the request, who the caller is (:func:`cms.graphql.permissions.refusal`) and what
+the operation costs with these variables (:mod:`cms.graphql.limits`).
 
 One extension rather than one per concern: Strawberry enters every extension's hooks on every
 request, and keying the validation cache by the text avoids hashing the whole parsed document.
@@ -12,9 +12,7 @@ request, and keying the validation cache by the text avoids hashing the whole pa
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -35,13 +33,12 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.graphql import OperationType
 
-from cms.graphql.limits import cached_cost
+from cms.bounded import BoundedCache
+from cms.graphql.limits import IntrospectionTooLarge, cached_cost
 from cms.graphql.permissions import refusal
+from cms.graphql.shape import Limits, shape_errors
 from cms.read.sql import read_from_primary
 from cms.settings import Settings
-
-#: Distinct operation texts whose parsed documents and validation results are kept.
-OPERATION_CACHE_SIZE = 512
 
 
 class _ValuesOfCorrectType(ValuesOfCorrectTypeRule):
@@ -53,12 +50,42 @@ class _ValuesOfCorrectType(ValuesOfCorrectTypeRule):
         super().report_error(error)
 
 
-class Operations:
-    """Parsed documents and their validation errors, per operation text, for one schema."""
+class _Parsed:
+    """A kept operation text: its document, and its validation errors once validated."""
 
-    def __init__(
-        self, rules: tuple[type[ASTValidationRule], ...], max_tokens: int, size: int
-    ) -> None:
+    __slots__ = ("document", "errors")
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document
+        self.errors: list[GraphQLError] | None = None
+
+
+def _weight(query: str) -> int:
+    """What a parsed text costs to keep, in bytes: measured at 40-80 bytes of syntax tree per
+    character of text (tracemalloc), plus the text itself and the errors."""
+    return 2_048 + 100 * len(query)
+
+
+def query_too_large(query: str, limit: int) -> GraphQLError | None:
+    """The error refusing a query text over ``limit`` bytes (before anything parses it)."""
+    if len(query) <= limit // 4:
+        return None  # at most four bytes a character
+    size = len(query.encode(errors="surrogatepass"))
+    if size <= limit:
+        return None
+    return GraphQLError(
+        f"the query is {size} bytes, over the limit of {limit} bytes",
+        extensions={"code": "QUERY_TOO_LARGE", "size": size, "limit": limit},
+    )
+
+
+class Operations:
+    """Parsed documents and their validation errors, per operation text, for one schema, kept
+    within ``settings.operation_cache_bytes``. A text is refused before parsing when it is over
+    ``max_query_bytes``, and before validation when its expanded shape is over the limits of
+    :mod:`cms.graphql.shape`: validating a document costs up to the square of its fields."""
+
+    def __init__(self, rules: tuple[type[ASTValidationRule], ...], settings: Settings) -> None:
         # What Strawberry's own validation adds to the rules it is given, then ours.
         self.rules = (
             *(
@@ -69,27 +96,37 @@ class Operations:
             MaybeNullValidationRule,
             OneOfInputValidationRule,
         )
-        self.size = size
-        self._validated: OrderedDict[str, tuple[DocumentNode, list[GraphQLError]]] = OrderedDict()
+        self.limits = Limits(
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_fields=settings.max_fields,
+            max_repeats=settings.max_field_repeats,
+        )
+        self.max_tokens = settings.max_tokens
+        self.max_query_bytes = settings.max_query_bytes
+        self.kept: BoundedCache[str, _Parsed] = BoundedCache(settings.operation_cache_bytes)
 
-        @lru_cache(maxsize=size)
-        def document(query: str) -> DocumentNode:
-            return parse(query, max_tokens=max_tokens)  # errors are raised, never kept
-
-        self.document = document
+    def document(self, query: str) -> DocumentNode:
+        """``query`` parsed (kept), or the GraphQLError that refuses it (never kept)."""
+        kept = self.kept.get(query)
+        if kept is not None:
+            return kept.document
+        if (error := query_too_large(query, self.max_query_bytes)) is not None:
+            raise error
+        document = parse(query, max_tokens=self.max_tokens)
+        self.kept.put(query, _Parsed(document), _weight(query))
+        return document
 
     def errors(
         self, schema: GraphQLSchema, query: str, document: DocumentNode
     ) -> list[GraphQLError]:
         """``document``'s validation errors; ``query`` is its text (the key)."""
-        found = self._validated.get(query)
-        if found is not None and found[0] is document:
-            self._validated.move_to_end(query)
-            return found[1]
-        errors = validate(schema, document, self.rules)
-        self._validated[query] = (document, errors)
-        if len(self._validated) > self.size:
-            self._validated.popitem(last=False)
+        kept = self.kept.peek(query)
+        if kept is not None and kept.document is document and kept.errors is not None:
+            return kept.errors
+        errors = shape_errors(document, self.limits) or validate(schema, document, self.rules)
+        if kept is not None and kept.document is document:
+            kept.errors = errors
         return errors
 
 
@@ -155,9 +192,22 @@ def cost_error(
         if isinstance(definition, FragmentDefinitionNode)
     }
     limit = settings.max_cost
-    cost = cached_cost(
-        schema, document, chosen, fragments, variables or {}, settings.default_page_size
-    )
+    try:
+        cost = cached_cost(
+            schema,
+            document,
+            chosen,
+            fragments,
+            variables or {},
+            settings.default_page_size,
+            settings.max_introspection_cost,
+        )
+    except IntrospectionTooLarge as exc:
+        return GraphQLError(
+            f"the introspection asked for answers with more than {exc.limit} fields, over the "
+            "limit: ask for the schema once (GraphiQL's and the usual clients' queries fit)",
+            extensions={"code": "QUERY_TOO_COMPLEX", "limit": exc.limit},
+        )
     if cost <= limit:
         return None
     return GraphQLError(

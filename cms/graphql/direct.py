@@ -71,15 +71,24 @@ async def plain_request(view: GraphQLView, request: Request) -> Plain | None:
     return query, name, variables, extensions
 
 
-def valid_query(schema: Schema, query: str, name: str | None) -> DocumentNode | None:
-    """The parsed document of ``query`` when it is valid and ``name`` picks a query operation
-    in it (both kept per text, see :class:`cms.graphql.checks.Operations`); else None."""
+def valid_document(schema: Schema, query: str) -> DocumentNode | None:
+    """The parsed document of ``query`` when it parses and validates (both kept per text, see
+    :class:`cms.graphql.checks.Operations`); else None."""
     operations = schema.operations
     try:
         document = operations.document(query)
-    except Exception:  # a syntax error or a document over the token limit
+    except Exception:  # a syntax error, or a text over the byte or token limits
         return None
     if operations.errors(schema._schema, query, document):
+        return None
+    return document
+
+
+def valid_query(schema: Schema, query: str, name: str | None) -> DocumentNode | None:
+    """The parsed document of ``query`` when it is valid and ``name`` picks a query operation
+    in it; else None."""
+    document = valid_document(schema, query)
+    if document is None:
         return None
     operation = get_operation_ast(document, name)
     if operation is None or operation.operation is not OperationType.QUERY:

@@ -1,15 +1,15 @@
 """Limits on what one operation may ask for: depth, aliases, tokens and cost.
 
-Each is a setting (see :mod:`cms.settings`). Depth and aliases are validation rules built once
-per schema (validation results are kept per operation text, see :mod:`cms.graphql.checks`).
-Cost needs the request's variables, so it is checked after validation and before execution:
-every field costs 1, and a connection multiplies the cost of what it selects by its page size
-(``first`` or ``last``, else the default page size).
+Each is a setting (see :mod:`cms.settings`). Depth and aliases are measured with the rest of a
+document's shape before it is validated (:mod:`cms.graphql.shape`). Cost needs the request's
+variables, so it is checked after validation and before execution: every field costs 1, and a
+connection multiplies the cost of what it selects by its page size (``first`` or ``last``, else
+the default page size).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -19,35 +19,99 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLNamedType,
+    GraphQLObjectType,
     GraphQLSchema,
+    GraphQLString,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
+    get_nullable_type,
+    is_list_type,
     value_from_ast,
 )
 from graphql.language import OperationType as ASTOperationType
-from graphql.validation import ASTValidationRule
-from strawberry.extensions.max_aliases import create_validator as aliases_validator
-from strawberry.extensions.query_depth_limiter import IgnoreContext
-from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from graphql.type.introspection import introspection_types
 
-from cms.settings import Settings
+from cms.bounded import BoundedCache
 
 #: Page-size arguments that make a field a connection.
 _PAGE_ARGUMENTS = ("first", "last")
 
 
-def _introspection(context: IgnoreContext) -> bool:
-    return context.field_name.startswith("__")
+class IntrospectionTooLarge(Exception):
+    """The introspection asked for answers with more fields than ``limit``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
 
 
-def validation_rules(settings: Settings) -> tuple[type[ASTValidationRule], ...]:
-    """Depth and alias rules for these settings (build once, reuse for every request)."""
-    return (
-        depth_validator(settings.max_depth, _introspection),
-        aliases_validator(settings.max_aliases),
-    )
+def introspection_cost(
+    schema: GraphQLSchema,
+    field: FieldNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+    budget: int,
+) -> int:
+    """What ``__schema`` or ``__type`` costs: the number of fields it answers with, counted on
+    the schema itself by graphql-core's own introspection resolvers (the schema is fixed, so
+    this is exact); :class:`IntrospectionTooLarge` as soon as the count passes ``budget``.
+    GraphiQL's introspection query answers with about 4,000 fields; thirty aliased copies of a
+    deep one with 127,000 (2 MB), which is the cost of executing it."""
+    info = SimpleNamespace(schema=schema)
+    count = 0
+    memo: dict[tuple[int, int], int] = {}
+
+    def selections(
+        selection_set: SelectionSetNode | None, parent: GraphQLObjectType, value: Any
+    ) -> int:
+        nonlocal count
+        if selection_set is None:
+            return 0
+        key = (id(selection_set), id(value[1] if isinstance(value, tuple) else value))
+        if key in memo:  # the same fragment on the same type again: count it without walking
+            count += memo[key]
+            if count > budget:
+                raise IntrospectionTooLarge(budget)
+            return memo[key]
+        before = count
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                count += 1
+                if count > budget:
+                    raise IntrospectionTooLarge(budget)
+                definition = parent.fields.get(selection.name.value)
+                if definition is None or selection.selection_set is None:
+                    continue
+                arguments = {"includeDeprecated": True} if definition.args else {}
+                resolve = definition.resolve
+                child = resolve(value, info, **arguments) if resolve is not None else None
+                child_type = get_named_type(definition.type)
+                if not isinstance(child_type, GraphQLObjectType) or child is None:
+                    continue
+                listed = is_list_type(get_nullable_type(definition.type))
+                for item in child if listed else [child]:
+                    selections(selection.selection_set, child_type, item)
+            elif isinstance(selection, InlineFragmentNode):
+                selections(selection.selection_set, parent, value)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    selections(fragment.selection_set, parent, value)
+        memo[key] = count - before
+        return count - before
+
+    name = field.name.value
+    if name == "__schema":
+        selections(field.selection_set, introspection_types["__Schema"], schema)  # type: ignore[arg-type]
+    elif name == "__type":
+        argument = next((a for a in field.arguments or () if a.name.value == "name"), None)
+        type_name = value_from_ast(argument.value, GraphQLString, variables) if argument else None
+        found = schema.get_type(type_name) if isinstance(type_name, str) else None
+        if found is not None:
+            selections(field.selection_set, introspection_types["__Type"], found)  # type: ignore[arg-type]
+    return 1 + count
 
 
 def operation_cost(
@@ -56,7 +120,13 @@ def operation_cost(
     fragments: dict[str, FragmentDefinitionNode],
     variables: dict[str, Any],
     default_page_size: int,
+    introspection_limit: int = 10**9,
 ) -> int:
+    """Every field costs 1 (``__typename`` nothing), a connection multiplies what it selects
+    by its page size, and introspection costs the fields it answers with
+    (:func:`introspection_cost`); :class:`IntrospectionTooLarge` when those are more than
+    ``introspection_limit`` together."""
+    introspection_left = introspection_limit
     root = {
         ASTOperationType.QUERY: schema.query_type,
         ASTOperationType.MUTATION: schema.mutation_type,
@@ -88,6 +158,17 @@ def operation_cost(
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 name = selection.name.value
+                if name in ("__schema", "__type"):
+                    nonlocal introspection_left
+                    try:
+                        cost = introspection_cost(
+                            schema, selection, fragments, variables, introspection_left
+                        )
+                    except IntrospectionTooLarge:
+                        raise IntrospectionTooLarge(introspection_limit) from None
+                    introspection_left -= cost
+                    total += cost
+                    continue
                 if name.startswith("__"):
                     continue
                 fields = getattr(parent, "fields", {})
@@ -115,10 +196,8 @@ def operation_cost(
 
 
 #: Costs of recent (document, operation, variables): a list page asks the same thing each time.
-_costs: OrderedDict[tuple[int, int, int, bytes, int], tuple[GraphQLSchema, DocumentNode, int]] = (
-    OrderedDict()
-)
-COST_CACHE_SIZE = 1024
+costs: BoundedCache[tuple[int, int, int, bytes, int, int], tuple[GraphQLSchema, DocumentNode, int]]
+costs = BoundedCache(4 * 1024 * 1024)
 
 
 def cached_cost(
@@ -128,20 +207,23 @@ def cached_cost(
     fragments: dict[str, FragmentDefinitionNode],
     variables: dict[str, Any],
     default_page_size: int,
+    introspection_limit: int = 10**9,
 ) -> int:
     """:func:`operation_cost`, remembered for the same parsed document and variables (the
     parser cache hands out the same document object for the same text)."""
     try:
         encoded = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
     except TypeError:
-        return operation_cost(schema, operation, fragments, variables, default_page_size)
-    key = (id(schema), id(document), id(operation), encoded, default_page_size)
-    cached = _costs.get(key)
+        return operation_cost(
+            schema, operation, fragments, variables, default_page_size, introspection_limit
+        )
+    key = (id(schema), id(document), id(operation), encoded, default_page_size, introspection_limit)
+    cached = costs.get(key)
     if cached is not None and cached[0] is schema and cached[1] is document:
-        _costs.move_to_end(key)
         return cached[2]
-    cost = operation_cost(schema, operation, fragments, variables, default_page_size)
-    _costs[key] = (schema, document, cost)  # the references keep the ids from being reused
-    if len(_costs) > COST_CACHE_SIZE:
-        _costs.popitem(last=False)
+    cost = operation_cost(
+        schema, operation, fragments, variables, default_page_size, introspection_limit
+    )
+    # The references keep the ids from being reused while the entry lives.
+    costs.put(key, (schema, document, cost), 256 + len(encoded))
     return cost

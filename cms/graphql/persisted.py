@@ -2,8 +2,10 @@
 
 APQ: a client sends ``extensions.persistedQuery.sha256Hash`` without the query; an unknown hash
 answers ``PERSISTED_QUERY_NOT_FOUND`` and the client sends both once, after which the hash alone
-works (over GET too, so CDNs can cache). The registry is per process: a replica that has not
-seen a hash asks for the query again, which the protocol expects.
+works (over GET too, so CDNs can cache). The registry is per process and bounded in bytes
+(``CMS_PERSISTED_QUERIES_BYTES``), and it registers a text only once it parsed and validated:
+a replica that has not seen a hash, or has let it go, asks for the query again, which the
+protocol expects.
 
 Allow-list: only registered operations run (those of ``schema/operations/``, or the JSON file
 ``CMS_PERSISTED_QUERIES_FILE``), sent by text or by hash.
@@ -14,15 +16,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cms.bounded import BoundedCache
 from cms.bundled import operations
 from cms.settings import Settings
 
-#: Hashes remembered per process for APQ.
-APQ_CACHE_SIZE = 2_000
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -47,16 +48,17 @@ def registered_operations(settings: Settings) -> dict[str, str]:
 
 
 class PersistedQueries:
-    def __init__(self, settings: Settings) -> None:
+    """``valid`` says whether a text parses and validates: only those are registered."""
+
+    def __init__(self, settings: Settings, valid: Callable[[str], bool]) -> None:
         self.mode = settings.persisted_queries
         self.registered = registered_operations(settings) if self.mode != "off" else {}
-        self.cache: OrderedDict[str, str] = OrderedDict()
+        self.valid = valid
+        self.cache: BoundedCache[str, str] = BoundedCache(settings.persisted_queries_bytes)
 
     def _remember(self, digest: str, query: str) -> None:
-        self.cache[digest] = query
-        self.cache.move_to_end(digest)
-        while len(self.cache) > APQ_CACHE_SIZE:
-            self.cache.popitem(last=False)
+        if digest not in self.cache and self.valid(query):
+            self.cache.put(digest, query, 256 + len(query.encode(errors="surrogatepass")))
 
     def resolve(self, query: str | None, extensions: dict[str, Any] | None) -> str | None:
         """The query to run for this request, or :class:`PersistedQueryError`."""
@@ -99,6 +101,4 @@ class PersistedQueries:
         known = self.registered.get(digest) or self.cache.get(digest)
         if known is None:
             raise PersistedQueryError("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
-        if digest in self.cache:
-            self.cache.move_to_end(digest)
         return known

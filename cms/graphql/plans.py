@@ -6,7 +6,6 @@ Also the awaitable check it runs on values."""
 from __future__ import annotations
 
 import inspect
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as default
@@ -28,6 +27,8 @@ from graphql.execution.collect_fields import CollectedFields
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 from strawberry.types.unset import UnsetType
+
+from cms.bounded import BoundedCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +153,11 @@ def immutable(values: Iterable[Any]) -> bool:
     return all(isinstance(value, _IMMUTABLE) for value in values)
 
 
-_prepared_cache: OrderedDict[tuple[int, bytes], Prepared] = OrderedDict()
-PREPARED_CACHE_SIZE = 256
+#: Prepared operations per operation and variables, bounded in bytes (a share of
+#: ``CMS_OPERATION_CACHE_BYTES``, see :mod:`cms.caches`): each is weighed by its variables
+#: and a flat share for what it collects (the document itself is the parser cache's to weigh,
+#: and the shape limits bound what one collects).
+prepared_cache: BoundedCache[tuple[int, bytes], Prepared] = BoundedCache(8 * 1024 * 1024)
 
 
 def prepared_for(
@@ -168,13 +172,10 @@ def prepared_for(
     except TypeError:
         encoded = None
     key = (id(operation), encoded or b"")
-    found = _prepared_cache.get(key) if encoded is not None else None
+    found = prepared_cache.get(key) if encoded is not None else None
     if found is not None and found.operation is operation:
-        _prepared_cache.move_to_end(key)
         return found
     prepared = Prepared(operation, collect())
     if encoded is not None:
-        _prepared_cache[key] = prepared
-        if len(_prepared_cache) > PREPARED_CACHE_SIZE:
-            _prepared_cache.popitem(last=False)
+        prepared_cache.put(key, prepared, 8_192 + 2 * len(encoded))
     return prepared

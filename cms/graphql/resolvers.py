@@ -7,13 +7,13 @@ through the request's DataLoaders, so a list of any length costs the same few st
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from functools import lru_cache
 from typing import Any
 
 import strawberry
 from strawberry import Parent
 from strawberry.dataloader import DataLoader
 
+from cms.bounded import BoundedCache
 from cms.content.markdown import reading_time_minutes, render_html, render_text
 from cms.graphql.connections import Connection, Edge, connection
 from cms.graphql.context import Info
@@ -163,10 +163,11 @@ def article_id(root: Parent[ArticleRow]) -> strawberry.ID:
     return to_global_id("Article", root.pk)
 
 
-#: Rendered bodies by Markdown text: rendering (markdown-it, then nh3) costs more than the rest
-#: of an article page, and the text itself is the key, so an edit can never be served stale.
-_html = lru_cache(maxsize=512)(render_html)
-_text = lru_cache(maxsize=512)(render_text)
+#: Rendered bodies by format and Markdown text: rendering (markdown-it, then nh3) costs more
+#: than the rest of an article page, and the text itself is the key, so an edit can never be
+#: served stale. Bounded in bytes (``CMS_RENDER_CACHE_BYTES``, see :mod:`cms.caches`).
+rendered: BoundedCache[tuple[BodyFormat, str], str] = BoundedCache(32 * 1024 * 1024)
+_RENDERERS = {BodyFormat.HTML: render_html, BodyFormat.TEXT: render_text}
 
 
 def article_body(
@@ -182,11 +183,16 @@ async def _formatted_later(body: Awaitable[str], format: BodyFormat) -> str:
 
 
 def _formatted(body: str, format: BodyFormat) -> str:
-    if format is BodyFormat.HTML:
-        return _html(body)
-    if format is BodyFormat.TEXT:
-        return _text(body)
-    return body
+    render = _RENDERERS.get(format)
+    if render is None:
+        return body
+    key = (format, body)
+    found = rendered.get(key)
+    if found is None:
+        found = render(body)
+        # Characters weigh one to four bytes: count two for the text and its rendering.
+        rendered.put(key, found, 256 + 2 * (len(body) + len(found)))
+    return found
 
 
 def article_reading_time(root: Parent[ArticleRow]) -> int:

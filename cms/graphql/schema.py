@@ -16,15 +16,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from cms.graphql.checks import (
-    OPERATION_CACHE_SIZE,
-    OperationChecks,
-    Operations,
-    unnamed_choice_error,
-)
+from cms.graphql.checks import OperationChecks, Operations, unnamed_choice_error
 from cms.graphql.errors import log_unexpected
 from cms.graphql.execution import Executor
-from cms.graphql.limits import validation_rules
 from cms.graphql.mutations import Mutation
 from cms.graphql.queries import Query
 from cms.graphql.scalars import DateTime
@@ -73,10 +67,8 @@ class Schema(strawberry.Schema):
 
 def build_schema(settings: Settings) -> Schema:
     """The schema with the limits of ``settings`` (validation rules are built here, once)."""
-    rules = list(validation_rules(settings))
-    if not settings.introspection:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    operations = Operations(tuple(rules), settings.max_tokens, OPERATION_CACHE_SIZE)
+    rules = () if settings.introspection else (NoSchemaIntrospectionCustomRule,)
+    operations = Operations(rules, settings)
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(OperationChecks, operations, settings)
     ]
@@ -102,7 +94,12 @@ def schema_for(settings: Settings) -> Schema:
             max_depth=settings.max_depth,
             max_aliases=settings.max_aliases,
             max_tokens=settings.max_tokens,
+            max_query_bytes=settings.max_query_bytes,
+            max_fields=settings.max_fields,
+            max_field_repeats=settings.max_field_repeats,
+            operation_cache_bytes=settings.operation_cache_bytes,
             max_cost=settings.max_cost,
+            max_introspection_cost=settings.max_introspection_cost,
             introspection=settings.introspection,
         )
     )

@@ -31,7 +31,7 @@ from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.graphiql.page import render_page
 from cms.graphql.cache import Entry, ResponseCache, cache_key, etag_of
 from cms.graphql.context import Context
-from cms.graphql.direct import Plain, plain_request, respond, valid_query
+from cms.graphql.direct import Plain, plain_request, respond, valid_document, valid_query
 from cms.graphql.errors import code_for, formatted
 from cms.graphql.loaders import Loaders
 from cms.graphql.persisted import PersistedQueries, PersistedQueryError
@@ -114,10 +114,10 @@ class GraphQLView(GraphQL[Context, None]):
             allow_queries_via_get=True,
         )
         self.settings = settings
-        self.persisted = PersistedQueries(settings)
-        self.cache = (
-            ResponseCache(settings.response_cache_bytes) if settings.response_cache else None
+        self.persisted = PersistedQueries(
+            settings, lambda query: valid_document(self.schema, query) is not None
         )
+        self.cache = ResponseCache(settings) if settings.response_cache else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

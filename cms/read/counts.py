@@ -9,15 +9,16 @@ results of whole-table work the same way (search rankings, :mod:`cms.read.search
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from cms.bounded import BoundedCache
 from cms.read.versions import Stamp, current_database, current_version, next_publication
 
-#: Distinct counts kept per process.
-MAX_ENTRIES = 4_096
+#: Bytes of counts and rankings kept per process (``CMS_KEPT_RESULTS_BYTES``, see
+#: :func:`configure`).
+DEFAULT_BUDGET = 16 * 1024 * 1024
 
 V = TypeVar("V")
 
@@ -25,13 +26,25 @@ _until: dict[tuple[str | None, int], tuple[datetime, datetime | None]] = {}
 _stores: list[Kept[Any]] = []
 
 
+def _weight(key: Hashable, value: object) -> int:
+    """Estimated bytes of a kept entry: its key (conditions, parameters) and its value (a
+    count per parent, or a ranking of (id, score) pairs)."""
+    size = 256 + 2 * len(repr(key))
+    if isinstance(value, dict | list):
+        size += 120 * len(value)
+    return size
+
+
 class Kept(Generic[V]):
     """Values kept per key until the content version changes or the next scheduled article
-    comes due; the least recently used go first beyond ``max_entries``."""
+    comes due, within ``share`` of the process's budget for kept results (the least recently
+    used go first, and a flood of one-off keys cannot push out those asked for again)."""
 
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, tuple[Stamp, V]] = OrderedDict()
+    def __init__(self, share: float) -> None:
+        self.share = share
+        self._entries: BoundedCache[Hashable, tuple[Stamp, V]] = BoundedCache(
+            int(DEFAULT_BUDGET * share)
+        )
         _stores.append(self)
 
     async def lookup(self, key: Hashable, now: datetime) -> tuple[Stamp, V | None]:
@@ -39,22 +52,27 @@ class Kept(Generic[V]):
         version = await current_version()
         entry = self._entries.get(key)
         if entry is not None and entry[0].holds(version, now):
-            self._entries.move_to_end(key)
             return entry[0], entry[1]
         until = await _next_publication(version, now)
         return Stamp(version, now, until), None
 
     def keep(self, key: Hashable, stamp: Stamp, value: V) -> None:
-        self._entries[key] = (stamp, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self._entries.put(key, (stamp, value), _weight(key, value))
 
     def clear(self) -> None:
         self._entries.clear()
 
+    def resize(self, budget: int) -> None:
+        self._entries.resize(int(budget * self.share))
 
-_counts: Kept[dict[Hashable, int]] = Kept(MAX_ENTRIES)
+
+def configure(budget: int) -> None:
+    """Share ``budget`` bytes among every store of kept results (dropping what they hold)."""
+    for store in _stores:
+        store.resize(budget)
+
+
+_counts: Kept[dict[Hashable, int]] = Kept(0.5)
 lookup = _counts.lookup
 keep = _counts.keep
 

@@ -148,7 +148,7 @@ async def search(
 
 #: Hits kept per search, best first: the first ten pages of twenty.
 RANKS_KEPT = 200
-_rankings: counts.Kept[list[tuple[int, float]]] = counts.Kept(256)
+_rankings: counts.Kept[list[tuple[int, float]]] = counts.Kept(0.5)
 
 
 async def _ranking(

@@ -262,11 +262,11 @@ async def test_only_immutable_arguments_are_kept_for_the_next_request(
     variables (and a resolver that needs no resolve info is bound to them once); an input
     object or a list is made anew for every request, so that nothing one request does to it
     can reach another."""
-    plans._prepared_cache.clear()
+    plans.prepared_cache.clear()
     query = """{ articles(first: 2, filter: {tags: ["peru"]}) { edges { node {
       id readingTimeMinutes body(format: TEXT) tags { slug } } } } }"""
     first = await content.data(query)
-    (prepared,) = plans._prepared_cache.values()
+    (prepared,) = plans.prepared_cache.values()
     kept = {node.name.value: kwargs for node, _, _, kwargs in prepared.arguments.values()}
     assert "articles" not in kept and kept["body"] == {"format": BodyFormat.TEXT}
     # resolvers that take no resolve info are kept with their arguments bound

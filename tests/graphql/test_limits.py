@@ -20,7 +20,13 @@ from tests.conftest import SEED_JSON
 from tests.graphql.conftest import GraphQLClient
 from tests.graphql.test_schema import example_variables
 
-LIMITS = {"max_depth": 6, "max_aliases": 3, "max_tokens": 40, "max_cost": 300}
+LIMITS = {
+    "max_depth": 6,
+    "max_aliases": 3,
+    "max_tokens": 40,
+    "max_cost": 300,
+    "max_field_repeats": 100,
+}
 
 
 @pytest.fixture
@@ -52,13 +58,16 @@ async def test_depth(strict: GraphQLClient) -> None:
     assert await code(strict, six) == "ok"
     result = await code(strict, seven)
     assert result.startswith("GRAPHQL_VALIDATION_FAILED") and "depth of 6" in result
-    # Introspection is not held to the depth limit (GraphiQL needs it).
-    assert (
-        await code(
-            strict, "{ __schema { types { fields { type { ofType { ofType { name } } } } } } }"
-        )
-        == "ok"
+    # Introspection is held to the depth limit too, except chains of ofType (a type's wrappers,
+    # which the schema bounds): GraphiQL's query nests nine of those.
+    deep = "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
+    result = await code(strict, deep)
+    assert result.startswith("GRAPHQL_VALIDATION_FAILED") and "depth of 6" in result
+    wrappers = (
+        '{ __type(name: "Article") { fields { type { ofType { ofType { ofType { ofType {'
+        " name } } } } } } } }"
     )
+    assert await code(strict, wrappers) == "ok"
 
 
 async def test_aliases(strict: GraphQLClient) -> None:
@@ -102,8 +111,40 @@ async def test_server_answers_normally_after_refusals(strict: GraphQLClient) -> 
     assert await code(strict, "{ articles { totalCount } }") == "ok"
 
 
+#: GraphiQL 3.8's own query: graphql-js 16's getIntrospectionQuery as GraphiQL calls it (nine
+#: levels of ofType), copied from cms/graphiql/assets/graphiql.min.js.
+_TYPE_REF = "kind name " + "ofType { kind name " * 9 + "}" * 9
+GRAPHIQL_INTROSPECTION = f"""
+query IntrospectionQuery {{
+  __schema {{
+    description queryType {{ name }} mutationType {{ name }} subscriptionType {{ name }}
+    types {{ ...FullType }}
+    directives {{
+      name description isRepeatable locations
+      args(includeDeprecated: true) {{ ...InputValue }}
+    }}
+  }}
+}}
+fragment FullType on __Type {{
+  kind name description specifiedByURL
+  fields(includeDeprecated: true) {{
+    name description args(includeDeprecated: true) {{ ...InputValue }}
+    type {{ ...TypeRef }} isDeprecated deprecationReason
+  }}
+  inputFields(includeDeprecated: true) {{ ...InputValue }}
+  interfaces {{ ...TypeRef }}
+  enumValues(includeDeprecated: true) {{ name description isDeprecated deprecationReason }}
+  possibleTypes {{ ...TypeRef }}
+}}
+fragment InputValue on __InputValue {{
+  name description type {{ ...TypeRef }} defaultValue isDeprecated deprecationReason
+}}
+fragment TypeRef on __Type {{ {_TYPE_REF} }}
+"""
+
 CLIENT_INTROSPECTION = {
-    "graphiql": get_introspection_query(
+    "graphiql": GRAPHIQL_INTROSPECTION,
+    "graphql-core": get_introspection_query(
         descriptions=True,
         specified_by_url=True,
         directive_is_repeatable=True,

@@ -1,0 +1,43 @@
+"""The byte-bounded cache every per-process cache is made of."""
+
+from __future__ import annotations
+
+from cms.bounded import BoundedCache
+
+
+def test_bounded_in_bytes_not_entries() -> None:
+    cache: BoundedCache[int, str] = BoundedCache(1_000)
+    for key in range(100):
+        cache.put(key, "x", 100)
+    assert cache.bytes <= 1_000 and len(cache) == 10
+    assert cache.get(99) == "x" and cache.get(0) is None
+
+
+def test_an_entry_too_heavy_is_not_kept() -> None:
+    cache: BoundedCache[str, str] = BoundedCache(1_000, max_entry_bytes=300)
+    assert cache.put("small", "s", 300)
+    assert not cache.put("big", "b", 301)
+    assert "big" not in cache and cache.get("small") == "s" and cache.bytes == 300
+
+
+def test_a_flood_of_one_off_keys_cannot_push_out_what_is_asked_for_again() -> None:
+    cache: BoundedCache[str, int] = BoundedCache(10_000)
+    for hot in range(5):
+        cache.put(f"hot{hot}", hot, 1_000)
+        assert cache.get(f"hot{hot}") == hot  # asked for twice: protected
+    for one_off in range(1_000):
+        cache.put(f"flood{one_off}", one_off, 500)
+    assert all(cache.get(f"hot{hot}") == hot for hot in range(5))
+    assert cache.bytes <= 10_000
+
+
+def test_replacing_and_popping_keep_the_byte_count() -> None:
+    cache: BoundedCache[str, str] = BoundedCache(1_000)
+    cache.put("a", "1", 100)
+    cache.get("a")
+    cache.put("a", "2", 200)
+    assert cache.bytes == 200 and cache.get("a") == "2"
+    assert cache.pop("a") == "2" and cache.bytes == 0 and len(cache) == 0
+    cache.put("b", "3", 100)
+    cache.resize(50)
+    assert cache.bytes == 0 and cache.max_entry_bytes == 12

@@ -22,6 +22,7 @@ from typing import Any
 
 from cms.bounded import BoundedCache
 from cms.bundled import operations
+from cms.graphql.checks import query_too_large
 from cms.settings import Settings
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -54,6 +55,7 @@ class PersistedQueries:
         self.mode = settings.persisted_queries
         self.registered = registered_operations(settings) if self.mode != "off" else {}
         self.valid = valid
+        self.max_query_bytes = settings.max_query_bytes
         self.cache: BoundedCache[str, str] = BoundedCache(settings.persisted_queries_bytes)
 
     def _remember(self, digest: str, query: str) -> None:
@@ -89,6 +91,8 @@ class PersistedQueries:
             )
         digest = persisted["sha256Hash"]
         if query is not None:
+            if query_too_large(query, self.max_query_bytes) is not None:
+                return query  # not worth hashing: parsing refuses it at once
             if sha256(query) != digest:
                 raise PersistedQueryError("provided sha does not match query", "BAD_REQUEST")
             if self.mode == "allowlist" and digest not in self.registered:

@@ -6,6 +6,11 @@ identical for the same ``articles``, ``seed`` and ``now``: all randomness comes 
 ``random.Random(seed)`` and nothing depends on hash or set iteration order. For speed,
 bodies are built from a pool of 3,000 paragraph skeletons filled with each article's tags,
 so paragraph wording repeats across large fixtures.
+
+A key the generator has no value for (a tag's ``description``, an article's ``summary``, a
+draft's ``publishedAt``) is left out rather than written as ``null``: on load, a key left out
+keeps what is stored, while ``null`` would clear it (a generated file loaded over the bundled
+tags would wipe their descriptions).
 """
 
 from __future__ import annotations
@@ -119,7 +124,10 @@ class _Generator:
                 role=self._roles.get(name, ""),
                 city=self._pick(w.CITIES),
             )
-        self._tags.append({"slug": slug, "name": name, "kind": kind, "description": description})
+        tag = {"slug": slug, "name": name, "kind": kind}
+        if description is not None:
+            tag["description"] = description
+        self._tags.append(tag)
         return True
 
     def _make_tags(self) -> None:
@@ -200,8 +208,9 @@ class _Generator:
         while slug in self._article_slugs:
             slug, suffix = f"{base}-{suffix}", suffix + 1
         self._article_slugs.add(slug)
-        summary = None if self._random() < 0.1 else self._fill(self._skeleton(False), ctx)
-        article: dict[str, Any] = {"slug": slug, "title": title, "summary": summary}
+        article: dict[str, Any] = {"slug": slug, "title": title}
+        if self._random() >= 0.1:
+            article["summary"] = self._fill(self._skeleton(False), ctx)
         article["body"] = self._body(ctx)
         article.update(self._dates(status))
         article["tags"] = [self._tags[i]["slug"] for i in tags]
@@ -241,13 +250,11 @@ class _Generator:
                 version = max(version, 2)
                 first_update, last_update = published + _DAY, now
         updated = created if version == 1 else randint(first_update, last_update)
-        return {
-            "status": "PUBLISHED" if status == "SCHEDULED" else status,
-            "publishedAt": None if published is None else _timestamp(published),
-            "createdAt": _timestamp(created),
-            "updatedAt": _timestamp(updated),
-            "version": version,
-        }
+        dates: dict[str, Any] = {"status": "PUBLISHED" if status == "SCHEDULED" else status}
+        if published is not None:
+            dates["publishedAt"] = _timestamp(published)
+        dates.update(createdAt=_timestamp(created), updatedAt=_timestamp(updated), version=version)
+        return dates
 
     # -- text -------------------------------------------------------------------------
 

@@ -172,6 +172,15 @@ KINDS = [
 HEAVY_KINDS = KINDS[:-1]
 
 
+def task_kinds(kinds: list[str], tasks: int) -> list[list[str]]:
+    """What each hostile task sends: with one-off queries and other kinds, the first task sends
+    only one-off queries and the others cycle through the rest; else all cycle through all."""
+    heavy = [kind for kind in kinds if kind != "one-off"]
+    if "one-off" in kinds and heavy and tasks > 1:
+        return [["one-off"], *([heavy] * (tasks - 1))]
+    return [kinds] * tasks
+
+
 def hostile_body(kind: str, rng: random.Random) -> bytes:
     token = secrets.token_hex(8)  # every huge text is new: no cache of texts can hold it
     if kind == "huge text":
@@ -217,15 +226,14 @@ def status_label(status: int, body: bytes) -> tuple[str, str]:
     return str(status), ""
 
 
-async def hostile_traffic(port: int, seconds: float, tasks: int) -> list[Sent]:
+async def hostile_traffic(port: int, seconds: float, plan: list[list[str]]) -> list[Sent]:
     sent: list[Sent] = []
     start = time.perf_counter()
     deadline = start + seconds
     headers = {"content-type": "application/json"}
 
-    async def task(number: int) -> None:
+    async def task(number: int, kinds: list[str]) -> None:
         rng = random.Random(number)
-        kinds = ["one-off"] if number == 0 else HEAVY_KINDS
         offset = number  # the heavy tasks start at different kinds
         async with httpx.AsyncClient(
             base_url=f"http://{HOST}:{port}",
@@ -249,13 +257,13 @@ async def hostile_traffic(port: int, seconds: float, tasks: int) -> list[Sent]:
                 ended = time.perf_counter()
                 sent.append(Sent(kind, label, ended - began, began, len(body), detail))
 
-    await asyncio.gather(*(task(n) for n in range(tasks)))
+    await asyncio.gather(*(task(n, kinds) for n, kinds in enumerate(plan)))
     return sent
 
 
-def hostile_process(port: int, seconds: float, tasks: int, out: str) -> None:
+def hostile_process(port: int, seconds: float, plan: list[list[str]], out: str) -> None:
     """Entry point of the hostile client's process: writes what it sent to ``out`` (JSON)."""
-    sent = asyncio.run(hostile_traffic(port, seconds, tasks))
+    sent = asyncio.run(hostile_traffic(port, seconds, plan))
     Path(out).write_text(json.dumps([asdict(each) for each in sent]), encoding="utf-8")
 
 
@@ -684,19 +692,19 @@ def run_phase(
     port: int,
     normal: list[Normal],
     work: Path,
-    hostile_tasks: int,
+    hostile_plan: list[list[str]],
 ) -> Phase:
-    """wrk for each normal operation, the hostile client (when ``hostile_tasks``), the probe."""
+    """wrk for each normal operation, the hostile client (when ``hostile_plan``), the probe."""
     processes: list[subprocess.Popen[str]] = []
     hostile: multiprocessing.process.BaseProcess | None = None
     out = work / f"hostile-{name}.json"
     try:
         for each in normal:
             processes.append(start_wrk(wrk, port, each, seconds, work))
-        if hostile_tasks:
+        if hostile_plan:
             context = multiprocessing.get_context("spawn")
             hostile = context.Process(
-                target=hostile_process, args=(port, float(seconds), hostile_tasks, str(out))
+                target=hostile_process, args=(port, float(seconds), hostile_plan, str(out))
             )
             hostile.start()
         probe = probe_healthz(port, seconds)
@@ -875,6 +883,11 @@ def main() -> None:
         help="Concurrent hostile tasks: the first sends one-off queries, the others the rest.",
     )
     parser.add_argument(
+        "--kinds",
+        default=",".join(KINDS),
+        help=f"Comma-separated hostile kinds to send (default: all of {', '.join(KINDS)}).",
+    )
+    parser.add_argument(
         "--postgres",
         metavar="URL",
         help="Run on PostgreSQL: a scratch database is made (and dropped) on this server.",
@@ -885,6 +898,11 @@ def main() -> None:
         parser.error("--articles must be >= 0, --seconds and --warmup >= 1")
     if not 1 <= options.hostile_tasks <= 16:
         parser.error("--hostile-tasks must be from 1 to 16")
+    kinds = [kind.strip() for kind in options.kinds.split(",") if kind.strip()]
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown or not kinds:
+        parser.error(f"--kinds: unknown {unknown}; choose from {', '.join(KINDS)}")
+    plan = task_kinds(kinds, options.hostile_tasks)
 
     wrk = ensure_wrk()
     normal = normal_operations()
@@ -918,13 +936,11 @@ def main() -> None:
             sampler = RSSSampler(server.pid)
             sampler.start()
             say(f"warm-up: normal traffic only, {options.warmup} s")
-            warm = run_phase("warm-up", options.warmup, wrk, port, normal, work, 0)
+            warm = run_phase("warm-up", options.warmup, wrk, port, normal, work, [])
             started = time.perf_counter()
             rss_start = rss_mib(server.pid)
             say(f"hostile phase: {options.seconds} s")
-            hostile = run_phase(
-                "hostile", options.seconds, wrk, port, normal, work, options.hostile_tasks
-            )
+            hostile = run_phase("hostile", options.seconds, wrk, port, normal, work, plan)
             rss_end = rss_mib(server.pid)
             say(f"settling: {SETTLE_S:g} s without traffic")
             time.sleep(SETTLE_S)
@@ -962,8 +978,8 @@ def main() -> None:
             f"Python {platform.python_version()}, uvicorn {metadata.version('uvicorn')} via"
             f" `cms serve` (1 worker, default CMS_* settings, response cache on), wrk -t1"
             f" -c{WRK_CONNECTIONS} --timeout {WRK_TIMEOUT_S}s per operation,"
-            f" {options.hostile_tasks} hostile tasks (1 one-off, the rest cycling the other"
-            f" kinds, one request in flight each, {HOSTILE_TIMEOUT_S:g} s timeout),"
+            f" {len(plan)} hostile tasks ({'; '.join(', '.join(kinds) for kinds in plan)}:"
+            f" one request in flight each, {HOSTILE_TIMEOUT_S:g} s timeout),"
             f" {os.cpu_count()} CPUs shared by server, database, wrk and clients"
         ),
     }

@@ -23,7 +23,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tortoise.context import TortoiseContext, _current_context
 
 from cms import caches, db
@@ -62,9 +62,15 @@ class ContentService:
         )
 
     @asynccontextmanager
-    async def lifespan(self, app: Any = None) -> AsyncIterator[None]:
-        """Open the database for as long as the block (or the host app) runs."""
-        async with db.database(self.settings) as tortoise:
+    async def lifespan(self, app: Any = None, *, check: bool = False) -> AsyncIterator[None]:
+        """Open the database for as long as the block (or the host app) runs.
+
+        A database URL cms cannot use fails at once with :class:`cms.db.DatabaseError`. With
+        ``check`` (as ``cms serve`` runs it), so does a database that is missing, unreachable
+        or not migrated; without it (a mounted service), connections open on first use and
+        ``/readyz`` answers 503 with the reason until the database can serve.
+        """
+        async with db.database(self.settings, check=check) as tortoise:
             self._tortoise = tortoise
             try:
                 yield
@@ -121,16 +127,40 @@ class _WithDatabase:
 class _Standalone(Starlette):
     """The service mounted at the root, with its lifespan. Requests go straight to the
     service: the mount is there for ``routes`` and ``url_path_for``, and the outer router and
-    error middleware add nothing to what the service's own stack does."""
+    error middleware add nothing to what the service's own stack does.
+
+    Its lifespan refuses to start on a database that cannot be served, and tells the server
+    why in one line (the :class:`cms.db.DatabaseError` message) instead of a traceback.
+    """
 
     def __init__(self, service: ContentService) -> None:
-        super().__init__(routes=[Mount("", app=service.app)], lifespan=service.lifespan)
+        super().__init__(routes=[Mount("", app=service.app)], lifespan=self._lifespan)
         self.state.content = service
+        self._service = service
         self._service_app = service.app
+        self._startup_error: str | None = None
+
+    @asynccontextmanager
+    async def _lifespan(self, app: Any) -> AsyncIterator[None]:
+        started = False
+        try:
+            async with self._service.lifespan(app, check=True):
+                started = True
+                yield
+        except db.DatabaseError as exc:
+            if not started:
+                self._startup_error = str(exc)
+            raise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await super().__call__(scope, receive, send)
+
+            async def send_reason(message: Message) -> None:
+                if message["type"] == "lifespan.startup.failed" and self._startup_error:
+                    message = {**message, "message": self._startup_error}
+                await send(message)
+
+            await super().__call__(scope, receive, send_reason)
             return
         scope["app"] = self
         await self._service_app(scope, receive, send)

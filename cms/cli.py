@@ -1,17 +1,26 @@
-"""The ``cms`` command line: database migrations and fixtures (load, dump, generate)."""
+"""The ``cms`` command line: migrations, fixtures (load, dump, generate), tokens, serving.
+
+A command that cannot go on prints one line, ``error: ...``, on stderr and exits with status 1:
+a database that cannot be used says which one and how to fix it (:class:`cms.db.DatabaseError`),
+never with a traceback.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cms import auth, db
@@ -43,6 +52,40 @@ app.add_typer(tokens_app, name="tokens")
 
 err = Console(stderr=True, soft_wrap=True)
 
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cms {package_version('cms')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """cms: a headless content service with a GraphQL API."""
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``error: message`` as one line on stderr and exit with status 1."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    raise typer.Exit(1)
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work``; a database that cannot be used, or a token problem, ends the command
+    with one line instead of a traceback."""
+    try:
+        return asyncio.run(work)
+    except (db.DatabaseError, auth.TokenError) as exc:
+        fail(str(exc))
+
+
 #: Loads of at least this many articles show a progress bar.
 PROGRESS_THRESHOLD = 200
 
@@ -58,10 +101,30 @@ DatabaseUrl = Annotated[
 
 
 def _settings(database_url: str | None) -> Settings:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValueError as exc:  # an environment variable that cannot be read
+        fail(str(exc))
     if database_url:
         settings = Settings(**{**settings.__dict__, "database_url": database_url})
     return settings
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail with one line unless ``host:port`` can be bound now (as uvicorn will bind it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if exc.errno == errno.EADDRINUSE:
+                fail(
+                    f"port {port} on {host} is in use: {reason}; stop what listens there or "
+                    "give another --port"
+                )
+            fail(f"cannot listen on {host} port {port}: {reason}; check --host and --port")
 
 
 @app.command()
@@ -82,21 +145,26 @@ def serve(
 ) -> None:
     """Serve the GraphQL API (and GraphiQL) with uvicorn.
 
-    On SIGTERM (or Ctrl-C) it stops accepting connections, lets requests in flight finish (for
-    up to CMS_GRACEFUL_SHUTDOWN_SECONDS) and closes the database; after SIGTERM it exits 0.
+    It refuses to start, with one line and status 1, when the port is taken or the database
+    cannot be served (unreachable, missing, not migrated). On SIGTERM (or Ctrl-C) it stops
+    accepting connections, lets requests in flight finish (for up to
+    CMS_GRACEFUL_SHUTDOWN_SECONDS) and closes the database; after SIGTERM it exits 0.
     """
+    import logging
     import os
     import signal
     from types import FrameType
 
     import uvicorn
 
-    from cms.observability import configure_logging
+    from cms.observability import configure_logging, uvicorn_log_config
 
     if database_url:
         os.environ["CMS_DATABASE_URL"] = database_url  # worker processes read the environment
-    settings = load_settings()
+    settings = _settings(None)
     configure_logging(settings)
+    check_port(host, port)
+    _run(db.check(settings))
 
     def exit_cleanly(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)
@@ -104,7 +172,8 @@ def serve(
     # uvicorn shuts down gracefully on SIGTERM, then raises it again with the handler it found
     # installed: a graceful stop ends with status 0, as it does with several workers.
     signal.signal(signal.SIGTERM, exit_cleanly)
-    typer.echo(f"GraphQL API and GraphiQL: http://{host}:{port}/graphql", err=True)
+    url = f"http://{host}:{port}/graphql"
+    logging.getLogger("cms.serve").info("GraphQL API and GraphiQL: %s", url, extra={"url": url})
     uvicorn.run(
         "cms.app:create_app",
         factory=True,
@@ -113,6 +182,7 @@ def serve(
         workers=workers,
         reload=reload,
         log_level="info",
+        log_config=uvicorn_log_config(settings),
         access_log=access_log,
         timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
     )
@@ -138,7 +208,7 @@ def export_schema(
 def migrate(database_url: DatabaseUrl = None) -> None:
     """Create or upgrade the database schema by applying pending migrations."""
     settings = _settings(database_url)
-    applied = asyncio.run(db.migrate(settings))
+    applied = _run(db.migrate(settings))
     for name in applied:
         typer.echo(f"applied {name}")
     typer.echo(f"database is up to date ({len(applied)} migration(s) applied)")
@@ -160,8 +230,7 @@ async def _load(
     published_at: datetime | None,
 ) -> LoadSummary:
     batch = read_files(paths, status=status, published_at=published_at)
-    async with db.database(settings):
-        await db.require_migrated()
+    async with db.database(settings, check=True):
         if len(batch.articles) < PROGRESS_THRESHOLD:
             return await load_batch(batch)
         with Progress(
@@ -200,10 +269,7 @@ def load(
     files = list(paths) if paths else bundled_fixtures()
     when = _parse_when(published_at)
     try:
-        summary = asyncio.run(_load(settings, files, status, when))
-    except db.NotMigratedError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        summary = _run(_load(settings, files, status, when))
     except FixtureError as exc:
         err.print("[bold red]error:[/] nothing was loaded:", highlight=False)
         for problem in exc.problems:
@@ -218,8 +284,7 @@ def load(
 
 
 async def _dump(settings: Settings) -> dict[str, object]:
-    async with db.database(settings):
-        await db.require_migrated()
+    async with db.database(settings, check=True):
         return await dump_fixtures()
 
 
@@ -239,11 +304,7 @@ def dump(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Write everything stored as a JSON fixture that `cms fixtures load` takes back unchanged."""
-    try:
-        document = asyncio.run(_dump(_settings(database_url)))
-    except db.NotMigratedError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+    document = _run(_dump(_settings(database_url)))
     _write_json(document, output)
 
 
@@ -272,18 +333,13 @@ def generate(
 
 
 async def _in_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    async with db.database(settings):
-        await db.require_migrated()
+    async with db.database(settings, check=True):
         return await work()
 
 
-def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    """Run ``work`` with the database open; clear errors instead of tracebacks."""
-    try:
-        return asyncio.run(_in_database(settings, work))
-    except (db.NotMigratedError, auth.TokenError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+def _run_in(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` with the database open (checked: it exists, answers and is migrated)."""
+    return _run(_in_database(settings, work))
 
 
 @tokens_app.command("create")
@@ -296,7 +352,7 @@ def tokens_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a token; it is printed once, as the last line (only its hash is stored)."""
-    row, token = _run(_settings(database_url), lambda: auth.create_token(name, scope))
+    row, token = _run_in(_settings(database_url), lambda: auth.create_token(name, scope))
     typer.echo(f"created {row.scope} token {row.name!r}; store it now, it is not shown again:")
     typer.echo(token)
 
@@ -304,7 +360,7 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list(database_url: DatabaseUrl = None) -> None:
     """List tokens: name, scope, created, revoked (never the secrets)."""
-    rows = _run(_settings(database_url), auth.list_tokens)
+    rows = _run_in(_settings(database_url), auth.list_tokens)
     if not rows:
         typer.echo("no tokens")
     for row in rows:
@@ -318,5 +374,5 @@ def tokens_revoke(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Revoke a token: requests that use it are refused from now on."""
-    row = _run(_settings(database_url), lambda: auth.revoke_token(name))
+    row = _run_in(_settings(database_url), lambda: auth.revoke_token(name))
     typer.echo(f"revoked token {row.name!r}")

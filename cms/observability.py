@@ -7,7 +7,8 @@ returned in the response's ``X-Request-ID``, readable during the request through
 request on the ``cms.access`` logger: method, path, status, duration_ms, request_id, client.
 
 :func:`configure_logging` sends the ``cms`` loggers to stderr, one JSON object a line
-(:class:`JSONFormatter`) or plain text, as ``settings.log_json`` says.
+(:class:`JSONFormatter`) or plain text, as ``settings.log_json`` says; under ``cms serve``,
+:func:`uvicorn_log_config` sends uvicorn's own lines (startup, errors, shutdown) the same way.
 """
 
 from __future__ import annotations
@@ -108,10 +109,11 @@ def _log_request(scope: Scope, status: int, seconds: float, request_id: str) -> 
     )
 
 
-#: Attributes every LogRecord has; anything else on a record came from ``extra``.
+#: Attributes every LogRecord has; anything else on a record came from ``extra``
+#: (but for uvicorn's ``color_message``, the message again with terminal colours).
 _RECORD_ATTRIBUTES = frozenset(
     logging.LogRecord("", logging.INFO, "", 0, "", None, None).__dict__
-) | {"message", "asctime"}
+) | {"message", "asctime", "color_message"}
 
 
 class JSONFormatter(logging.Formatter):
@@ -166,3 +168,24 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(JSONFormatter() if settings.log_json else logging.Formatter(TEXT_FORMAT))
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
+
+
+def uvicorn_log_config(settings: Settings) -> dict[str, Any]:
+    """uvicorn's logging configuration for ``cms serve``: with ``settings.log_json``, uvicorn's
+    loggers write JSON lines to stderr through :class:`JSONFormatter`, like cms's own;
+    otherwise uvicorn's usual plain text. Each worker process applies it on start."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    if not settings.log_json:
+        return LOGGING_CONFIG
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": f"{__name__}.JSONFormatter"}},
+        "handlers": {"stderr": {"()": f"{__name__}._StderrHandler", "formatter": "json"}},
+        "loggers": {
+            "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+            "uvicorn.error": {"level": "INFO"},
+            "uvicorn.access": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        },
+    }

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from cms import db
 from cms.cli import app
 from cms.settings import Settings
 from tests.conftest import SEED_JSON, SEED_SLUG, SEED_TEXT
@@ -135,6 +138,25 @@ def test_generate_is_deterministic_and_loads(db_url: str, tmp_path: Path) -> Non
 
 
 def test_load_into_an_unmigrated_database_says_to_migrate(db_url: str) -> None:
+    if db_url.startswith("sqlite://"):
+        sqlite3.connect(db_url.removeprefix("sqlite://")).close()  # exists, but empty
     result = runner.invoke(app, ["fixtures", "load"])
     assert result.exit_code == 1
     assert "cms migrate" in result.output and "pending: cms.0001_initial" in result.output
+    assert f"the database {db.describe(db_url)} is not migrated" in result.output
+
+
+def test_load_into_a_database_that_does_not_exist_says_so(db_url: str) -> None:
+    result = runner.invoke(app, ["fixtures", "load"])
+    assert result.exit_code == 1
+    if db_url.startswith("sqlite://"):
+        assert "does not exist: run `cms migrate` to create it" in result.output
+        assert not Path(db_url.removeprefix("sqlite://")).exists()
+    else:  # an empty PostgreSQL database
+        assert "is not migrated" in result.output
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"cms {version('cms')}\n"

@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,10 +20,11 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
+from starlette.types import Message
 from tortoise.context import get_current_context
 
-from cms import health
-from cms.app import ContentService
+from cms import db, health
+from cms.app import ContentService, create_app
 from cms.settings import Settings
 from tests.conftest import free_port, seeded_env
 from tests.databases import FreshDatabases
@@ -128,6 +130,64 @@ async def test_readyz_says_when_the_database_is_unreachable(tmp_path: Path) -> N
         "status": "unavailable",
         "reason": "database unreachable (OperationalError)",
     }
+
+
+async def test_a_database_that_cannot_be_opened_never_holds_requests_up(tmp_path: Path) -> None:
+    """The first failed connect used to keep the SQLite client's lock: every later request
+    waited for it (until /readyz's timeout, and GraphQL until shutdown)."""
+    missing = tmp_path / "missing-directory" / "cms.sqlite3"
+    service = ContentService(Settings(database_url=f"sqlite://{missing}"))
+    # The GraphQL view lets the database error through (a 500 from the server); what matters
+    # here is that every request is answered at once.
+    transport = httpx.ASGITransport(app=service.app, raise_app_exceptions=False)
+    async with (
+        service.lifespan(),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as client,
+    ):
+        for _ in range(3):
+            async with asyncio.timeout(health.READY_TIMEOUT_SECONDS - 1):
+                response = await client.get("/readyz")
+                graphql = await client.post("/graphql", json={"query": "{ __typename }"})
+            assert response.json()["reason"] == "database unreachable (OperationalError)"
+            assert graphql.status_code == 500
+
+
+async def lifespan_startup(app: Any) -> Message:
+    """Start ``app``'s ASGI lifespan as a server does; the app's first answer (within 10 s)."""
+    inbox: asyncio.Queue[Message] = asyncio.Queue()
+    outbox: asyncio.Queue[Message] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, inbox.get, outbox.put))
+    await inbox.put({"type": "lifespan.startup"})
+    try:
+        async with asyncio.timeout(10):
+            return await outbox.get()
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        async with asyncio.timeout(10):
+            await asyncio.wait({task})
+
+
+async def test_the_standalone_app_refuses_a_database_that_is_not_migrated(
+    databases: FreshDatabases,
+) -> None:
+    """`cms serve`'s app (with any number of workers) does not start on an unmigrated
+    database; the server logs one line that says why, not a traceback. A mounted service
+    starts instead, and says so on /readyz (above)."""
+    settings = databases.empty()
+    if settings.database_url.startswith("sqlite://"):
+        sqlite3.connect(settings.database_url.removeprefix("sqlite://")).close()
+    message = await lifespan_startup(create_app(settings))
+    assert message["type"] == "lifespan.startup.failed"
+    assert message["message"] == (
+        f"the database {db.describe(settings.database_url)} is not migrated "
+        f"(pending: {', '.join(MIGRATIONS)}): run `cms migrate` on it"
+    )
+
+
+async def test_the_standalone_app_starts_on_a_migrated_database(db_settings: Settings) -> None:
+    message = await lifespan_startup(create_app(db_settings))
+    assert message == {"type": "lifespan.startup.complete"}
 
 
 async def test_readyz_gives_up_on_a_database_that_does_not_answer(

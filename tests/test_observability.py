@@ -24,6 +24,7 @@ from cms.observability import (
 )
 from cms.settings import Settings
 from tests.conftest import SEED_JSON
+from tests.databases import FreshDatabases
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 ACCESS_KEYS = {"method", "path", "status", "duration_ms", "request_id", "client"}
@@ -244,3 +245,26 @@ def test_the_json_formatter_keeps_extras_and_tracebacks() -> None:
 
 def test_there_is_no_request_id_outside_a_request() -> None:
     assert current_request_id() is None
+
+
+@pytest.mark.parametrize("log_json", [True, False])
+def test_uvicorn_logs_through_the_same_formatter(databases: FreshDatabases, log_json: bool) -> None:
+    """Under `cms serve` with CMS_LOG_JSON on, uvicorn's own lines (startup, shutdown,
+    errors) are JSON lines too, so a log pipeline parses every line; off, plain text."""
+    from tests.test_health import serving
+
+    env = {"CMS_LOG_JSON": str(log_json).lower()}
+    with serving(databases, 1, **env) as (process, output, _):
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+    output.close()
+    lines = [line for line in output.lines if line.strip()]
+    assert any("Application startup complete" in line for line in lines), output.text
+    if log_json:
+        records = [json.loads(line) for line in lines]  # every line, or this raises
+        loggers = {record["logger"] for record in records}
+        assert {"uvicorn.error", "cms.serve"} <= loggers, loggers
+        assert all("color_message" not in record for record in records)
+    else:
+        assert not any(line.startswith("{") for line in lines), output.text
+        assert any(line.startswith("INFO:     Application startup complete") for line in lines)

@@ -4,9 +4,10 @@ Every per-process cache of cms (parsed operations, persisted queries, kept count
 rankings, rendered bodies, responses) is one of these. Entries are weighed in (estimated)
 bytes when stored; an entry heavier than ``max_entry_bytes`` is not kept at all. The cache is a
 segmented LRU: a new entry starts on probation, and moves to the protected segment (most of
-the budget) the second time it is asked for. Room is made on probation first, so a stream of
-texts seen once (a flood, or a scan) only ever evicts other texts seen once, while what callers
-ask for again and again stays.
+the budget) the second time it is asked for, by another caller than the one that stored it (a
+request may look its own text up more than once). Room is made on probation first, so a
+stream of texts seen once (a flood, or a scan) only ever evicts other texts seen once, while
+what callers ask for again and again stays.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class BoundedCache(Generic[K, V]):
         self.max_entry_bytes = max_bytes // 4 if max_entry_bytes is None else max_entry_bytes
         self.protected_share = protected_share
         self._probation: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        #: Who stored each entry on probation (see :meth:`get`).
+        self._stored_by: dict[K, object] = {}
         self._protected: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self._probation_bytes = 0
         self._protected_bytes = 0
@@ -47,14 +50,20 @@ class BoundedCache(Generic[K, V]):
     def __contains__(self, key: K) -> bool:
         return key in self._protected or key in self._probation
 
-    def get(self, key: K) -> V | None:
+    def get(self, key: K, caller: object = None) -> V | None:
+        """The value under ``key``; an entry on probation is protected from now on, unless
+        ``caller`` (say, a request id) is the one that stored it."""
         found = self._protected.get(key)
         if found is not None:
             self._protected.move_to_end(key)
             return found[0]
+        if caller is not None and self._stored_by.get(key) == caller:
+            found = self._probation.get(key)
+            return None if found is None else found[0]
         found = self._probation.pop(key, None)
         if found is None:
             return None
+        self._stored_by.pop(key, None)
         self._probation_bytes -= found[1]
         self._protected[key] = found  # asked for again: worth protecting
         self._protected_bytes += found[1]
@@ -76,21 +85,38 @@ class BoundedCache(Generic[K, V]):
         found = self._protected.get(key) or self._probation.get(key)
         return None if found is None else found[0]
 
-    def put(self, key: K, value: V, size: int) -> bool:
-        """Keep ``value`` (weighing ``size`` bytes); False when it is too heavy to keep."""
+    def put(self, key: K, value: V, size: int, caller: object = None) -> bool:
+        """Keep ``value`` (weighing ``size`` bytes) on probation, stored by ``caller``; False
+        when it is too heavy to keep."""
         self.pop(key)
         if size > self.max_entry_bytes or size > self.max_bytes:
             return False
         self._probation[key] = (value, size)
         self._probation_bytes += size
+        if caller is not None:
+            self._stored_by[key] = caller
         self._shrink()
         return True
+
+    def grow(self, key: K, change: int) -> None:
+        """``key``'s entry now weighs ``change`` bytes more (or less); room is made."""
+        for segment in (self._probation, self._protected):
+            found = segment.get(key)
+            if found is not None:
+                segment[key] = (found[0], found[1] + change)
+                if segment is self._probation:
+                    self._probation_bytes += change
+                else:
+                    self._protected_bytes += change
+                self._shrink()
+                return
 
     def pop(self, key: K) -> V | None:
         for segment in (self._probation, self._protected):
             found = segment.pop(key, None)
             if found is not None:
                 if segment is self._probation:
+                    self._stored_by.pop(key, None)
                     self._probation_bytes -= found[1]
                 else:
                     self._protected_bytes -= found[1]
@@ -104,6 +130,7 @@ class BoundedCache(Generic[K, V]):
         self.clear()
 
     def clear(self) -> None:
+        self._stored_by.clear()
         self._probation.clear()
         self._protected.clear()
         self._probation_bytes = self._protected_bytes = 0
@@ -111,7 +138,8 @@ class BoundedCache(Generic[K, V]):
     def _shrink(self) -> None:
         while self.bytes > self.max_bytes:
             if self._probation:
-                _, old = self._probation.popitem(last=False)
+                old_key, old = self._probation.popitem(last=False)
+                self._stored_by.pop(old_key, None)
                 self._probation_bytes -= old[1]
             else:
                 _, old = self._protected.popitem(last=False)

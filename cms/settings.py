@@ -119,7 +119,7 @@ class Settings:
     response_cache_entry_bytes: int = 1024 * 1024
     #: Most bytes of parsed and validated operations kept per process, with what the executor
     #: and the cost check keep per operation (``CMS_OPERATION_CACHE_BYTES``).
-    operation_cache_bytes: int = 32 * 1024 * 1024
+    operation_cache_bytes: int = 8 * 1024 * 1024
     #: Most bytes of query texts registered by automatic persisted queries, per process
     #: (``CMS_PERSISTED_QUERIES_BYTES``).
     persisted_queries_bytes: int = 8 * 1024 * 1024
@@ -148,7 +148,7 @@ def load_settings() -> Settings:
         response_cache=_env_bool("CMS_RESPONSE_CACHE", True),
         response_cache_bytes=_env_int("CMS_RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
         response_cache_entry_bytes=_env_int("CMS_RESPONSE_CACHE_ENTRY_BYTES", 1024 * 1024),
-        operation_cache_bytes=_env_int("CMS_OPERATION_CACHE_BYTES", 32 * 1024 * 1024),
+        operation_cache_bytes=_env_int("CMS_OPERATION_CACHE_BYTES", 8 * 1024 * 1024),
         persisted_queries_bytes=_env_int("CMS_PERSISTED_QUERIES_BYTES", 8 * 1024 * 1024),
         kept_results_bytes=_env_int("CMS_KEPT_RESULTS_BYTES", 16 * 1024 * 1024),
         render_cache_bytes=_env_int("CMS_RENDER_CACHE_BYTES", 32 * 1024 * 1024),

@@ -41,3 +41,15 @@ def test_replacing_and_popping_keep_the_byte_count() -> None:
     cache.put("b", "3", 100)
     cache.resize(50)
     assert cache.bytes == 0 and cache.max_entry_bytes == 12
+
+
+def test_the_caller_that_stored_an_entry_does_not_protect_it() -> None:
+    cache: BoundedCache[str, int] = BoundedCache(3_000, max_entry_bytes=1_000)
+    cache.put("hot", 1, 1_000, caller="request-1")
+    assert cache.get("hot", "request-1") == 1  # the same request again: still on probation
+    assert cache.get("hot", "request-2") == 1  # another request: protected
+    cache.put("once", 2, 1_000, caller="request-3")
+    assert cache.get("once", "request-3") == 2
+    for n in range(10):
+        cache.put(f"flood{n}", n, 1_000, caller=f"flood-request-{n}")
+    assert cache.get("hot") == 1 and "once" not in cache

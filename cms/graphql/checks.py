@@ -34,9 +34,12 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.graphql import OperationType
 
 from cms.bounded import BoundedCache
+from cms.graphql.context import Context
 from cms.graphql.limits import IntrospectionTooLarge, cached_cost
+from cms.graphql.memo import Memo
 from cms.graphql.permissions import refusal
 from cms.graphql.shape import Limits, shape_errors
+from cms.observability import current_request_id
 from cms.read.sql import read_from_primary
 from cms.settings import Settings
 
@@ -51,13 +54,18 @@ class _ValuesOfCorrectType(ValuesOfCorrectTypeRule):
 
 
 class _Parsed:
-    """A kept operation text: its document, and its validation errors once validated."""
+    """A kept operation text: its document and its validation errors once validated, or the
+    syntax error that refused it (a refused text sent again is refused without parsing)."""
 
-    __slots__ = ("document", "errors")
+    __slots__ = ("document", "errors", "memo", "refusal")
 
-    def __init__(self, document: DocumentNode) -> None:
+    def __init__(
+        self, document: DocumentNode | None, refusal: GraphQLError | None, memo: Memo
+    ) -> None:
         self.document = document
+        self.refusal = refusal
         self.errors: list[GraphQLError] | None = None
+        self.memo = memo
 
 
 def _weight(query: str) -> int:
@@ -108,14 +116,29 @@ class Operations:
 
     def document(self, query: str) -> DocumentNode:
         """``query`` parsed (kept), or the GraphQLError that refuses it (never kept)."""
-        kept = self.kept.get(query)
+        request = current_request_id()
+        kept = self.kept.get(query, request)
         if kept is not None:
+            if kept.document is None:
+                assert kept.refusal is not None
+                raise kept.refusal.with_traceback(None)
             return kept.document
         if (error := query_too_large(query, self.max_query_bytes)) is not None:
             raise error
-        document = parse(query, max_tokens=self.max_tokens)
-        self.kept.put(query, _Parsed(document), _weight(query))
+        memo = Memo(lambda change: self.kept.grow(query, change))
+        try:
+            document = parse(query, max_tokens=self.max_tokens)
+        except GraphQLError as refusal:
+            self.kept.put(query, _Parsed(None, refusal, memo), 2_048 + len(query), request)
+            raise
+        self.kept.put(query, _Parsed(document, None, memo), _weight(query), request)
         return document
+
+    def memo(self, query: str, document: DocumentNode) -> Memo | None:
+        """What is kept with ``query``'s document (costs, prepared operations), or None when
+        the document is not (or no longer) the one kept for it."""
+        kept = self.kept.peek(query)
+        return kept.memo if kept is not None and kept.document is document else None
 
     def errors(
         self, schema: GraphQLSchema, query: str, document: DocumentNode
@@ -159,6 +182,11 @@ class OperationChecks(SchemaExtension):
         operation_type = context.operation_type
         error = refusal(context.context, operation_type)
         document = context.graphql_document
+        memo = None
+        if document is not None and context.query:
+            memo = self.operations.memo(context.query, document)
+            if isinstance(context.context, Context):
+                context.context.memo = memo
         if error is None and document is not None and context.result is None:
             error = cost_error(
                 context.schema._schema,
@@ -166,6 +194,7 @@ class OperationChecks(SchemaExtension):
                 context.operation_name,
                 context.variables,
                 self.settings,
+                memo,
             )
         if error is not None:
             context.result = ExecutionResult(data=None, errors=[error])
@@ -180,6 +209,7 @@ def cost_error(
     operation_name: str | None,
     variables: dict[str, Any] | None,
     settings: Settings,
+    memo: Memo | None = None,
 ) -> GraphQLError | None:
     """The error that refuses the named operation of ``document`` when, with these variables,
     it costs more than ``max_cost``; None when it may run."""
@@ -195,12 +225,12 @@ def cost_error(
     try:
         cost = cached_cost(
             schema,
-            document,
             chosen,
             fragments,
             variables or {},
             settings.default_page_size,
             settings.max_introspection_cost,
+            memo,
         )
     except IntrospectionTooLarge as exc:
         return GraphQLError(

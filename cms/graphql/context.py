@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 
 from cms.auth import Caller
 from cms.graphql.loaders import Loaders
+from cms.graphql.memo import Memo
 from cms.read.visibility import Viewer
 from cms.settings import Settings
 
@@ -26,6 +27,8 @@ class Context:
     loaders: Loaders
     #: Why the request's credentials were refused (the operation then fails as a whole).
     auth_error: str | None = None
+    #: What is kept with the operation's text (set before it runs; see cms.graphql.memo).
+    memo: Memo | None = None
 
     def reset_loaders(self) -> None:
         """Forget everything loaded so far: called after every write, so the rest of the

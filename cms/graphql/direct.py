@@ -111,7 +111,8 @@ async def respond(view: GraphQLView, request: Request, plain: Plain | None) -> R
     context = await view.get_context(request, sub_response)
     if refusal(context, StrawberryOperationType.QUERY) is not None:
         return None
-    if cost_error(core_schema, document, name, variables, view.settings) is not None:
+    context.memo = schema.operations.memo(query, document)
+    if cost_error(core_schema, document, name, variables, view.settings, context.memo):
         return None
     try:
         outcome = execute(

@@ -135,6 +135,7 @@ class Executor(Completing):
                 self.operation,
                 self.hide_suggestions,
             ),
+            getattr(self.context_value, "memo", None),
         )
 
     # -- one level of the response tree ---------------------------------------------------------

@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 from graphql import (
-    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -33,7 +32,7 @@ from graphql import (
 from graphql.language import OperationType as ASTOperationType
 from graphql.type.introspection import introspection_types
 
-from cms.bounded import BoundedCache
+from cms.graphql.memo import Memo
 
 #: Page-size arguments that make a field a connection.
 _PAGE_ARGUMENTS = ("first", "last")
@@ -195,35 +194,29 @@ def operation_cost(
     return selection_cost(operation.selection_set, root, frozenset())
 
 
-#: Costs of recent (document, operation, variables): a list page asks the same thing each time.
-costs: BoundedCache[tuple[int, int, int, bytes, int, int], tuple[GraphQLSchema, DocumentNode, int]]
-costs = BoundedCache(4 * 1024 * 1024)
-
-
 def cached_cost(
     schema: GraphQLSchema,
-    document: DocumentNode,
     operation: OperationDefinitionNode,
     fragments: dict[str, FragmentDefinitionNode],
     variables: dict[str, Any],
     default_page_size: int,
     introspection_limit: int = 10**9,
+    memo: Memo | None = None,
 ) -> int:
-    """:func:`operation_cost`, remembered for the same parsed document and variables (the
-    parser cache hands out the same document object for the same text)."""
+    """:func:`operation_cost`, kept in ``memo`` (what is kept with the operation's text) for
+    the same variables: a list page asks the same thing each time."""
     try:
         encoded = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
-    except TypeError:
-        return operation_cost(
-            schema, operation, fragments, variables, default_page_size, introspection_limit
-        )
-    key = (id(schema), id(document), id(operation), encoded, default_page_size, introspection_limit)
-    cached = costs.get(key)
-    if cached is not None and cached[0] is schema and cached[1] is document:
-        return cached[2]
+    except TypeError:  # a value orjson cannot encode: work it out every time
+        encoded, memo = b"", None
+    key = ("cost", operation.name and operation.name.value, encoded, default_page_size)
+    if memo is not None:
+        cost = memo.get(key)
+        if cost is not None:
+            return int(cost)
     cost = operation_cost(
         schema, operation, fragments, variables, default_page_size, introspection_limit
     )
-    # The references keep the ids from being reused while the entry lives.
-    costs.put(key, (schema, document, cost), 256 + len(encoded))
+    if memo is not None:
+        memo.put(key, cost, 128 + len(encoded))
     return cost

@@ -28,7 +28,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 from strawberry.types.unset import UnsetType
 
-from cms.bounded import BoundedCache
+from cms.graphql.memo import Memo
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,29 +153,27 @@ def immutable(values: Iterable[Any]) -> bool:
     return all(isinstance(value, _IMMUTABLE) for value in values)
 
 
-#: Prepared operations per operation and variables, bounded in bytes (a share of
-#: ``CMS_OPERATION_CACHE_BYTES``, see :mod:`cms.caches`): each is weighed by its variables
-#: and a flat share for what it collects (the document itself is the parser cache's to weigh,
-#: and the shape limits bound what one collects).
-prepared_cache: BoundedCache[tuple[int, bytes], Prepared] = BoundedCache(8 * 1024 * 1024)
-
-
 def prepared_for(
     operation: OperationDefinitionNode,
     variables: dict[str, Any],
     collect: Callable[[], CollectedFields],
+    memo: Memo | None,
 ) -> Prepared:
-    """The operation's :class:`Prepared` for these (coerced) variables: kept from an earlier
-    request that sent the same ones, else made with ``collect``."""
+    """The operation's :class:`Prepared` for these (coerced) variables: kept in ``memo`` (what
+    is kept with the operation's text) from an earlier request that sent the same ones, else
+    made with ``collect``."""
     try:
         encoded: bytes | None = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS, default=repr)
     except TypeError:
         encoded = None
-    key = (id(operation), encoded or b"")
-    found = prepared_cache.get(key) if encoded is not None else None
-    if found is not None and found.operation is operation:
+    if memo is None or encoded is None:
+        return Prepared(operation, collect())
+    key = ("prepared", operation.name and operation.name.value, encoded)
+    found = memo.get(key)
+    if isinstance(found, Prepared) and found.operation is operation:
         return found
     prepared = Prepared(operation, collect())
-    if encoded is not None:
-        prepared_cache.put(key, prepared, 8_192 + 2 * len(encoded))
+    # A flat share for what it collects: the shape limits bound it (the syntax tree it points
+    # into is weighed with the text).
+    memo.put(key, prepared, 4_096 + 2 * len(encoded))
     return prepared

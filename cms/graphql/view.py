@@ -30,6 +30,7 @@ from strawberry.types import ExecutionResult
 from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.graphiql.page import render_page
 from cms.graphql.cache import Entry, ResponseCache, cache_key, etag_of
+from cms.graphql.checks import query_too_large
 from cms.graphql.context import Context
 from cms.graphql.direct import Plain, plain_request, respond, valid_document, valid_query
 from cms.graphql.errors import code_for, formatted
@@ -127,6 +128,16 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             # Read once for the cache and the short path; None sends it the general way.
             plain = await plain_request(self, request)
+            if plain is not None and (
+                too_large := query_too_large(plain[0], self.settings.max_query_bytes)
+            ):
+                # Refused at once: the general path would decode the whole body again.
+                result = ExecutionResult(data=None, errors=[too_large])
+                sub_response = await self.get_sub_response(request)
+                request.state.sub_response = sub_response
+                processed = await self.process_result(request, result)
+                await self.create_response(processed, sub_response)(scope, receive, send)
+                return
             plan = await self._cache_plan(request, plain) if self.cache is not None else None
             hit = self.cache.get(plan.key, plan.version, plan.now) if plan and self.cache else None
             if plan is not None and hit is not None:

@@ -67,6 +67,13 @@ async def test_a_query_over_the_byte_limit_is_refused_before_parsing(served: Ser
         (error,) = result["errors"]
         assert error["extensions"]["code"] == "QUERY_TOO_LARGE", error
         assert error["extensions"]["limit"] == 64 * 1024
+    response = await served.http.post(
+        "/graphql",
+        json={"query": HUGE},
+        headers={"Accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_LARGE"
     view = served.service.view
     assert view.schema.operations.kept.bytes < 1024 * 1024  # nothing of it was kept
     assert len(view.persisted.cache) == 0
@@ -100,14 +107,16 @@ async def test_caches_stay_within_their_budgets_and_keep_what_is_hot(
             assert "errors" not in await served.post({"query": hot})
         hot_document = view.schema.operations.kept.peek(hot)
         assert hot_document is not None
-        padding = "#" + "p" * 20_000 + "\n"
-        for n in range(200):  # one-off texts, each about 20 KB: far more than the budgets
+        padding = "#" + "p" * 2_000 + "\n"
+        for n in range(200):  # one-off texts of about 2 KB (200 KB parsed): over the budgets
             text = f"{padding}query OneOff{n} {{ articles {{ totalCount }} a{n}: __typename }}"
             assert "errors" not in await served.post({"query": text, "extensions": persisted(text)})
         assert view.schema.operations.kept.bytes <= 2 * 1024 * 1024
         assert view.persisted.cache.bytes <= 256 * 1024
         assert view.cache is not None and view.cache.entries.bytes <= 512 * 1024
-        assert view.schema.operations.kept.peek(hot) is hot_document  # the hot text survived
+        kept = view.schema.operations.kept
+        assert kept.peek(hot) is hot_document  # the hot text survived the flood
+        assert len(kept) > 3  # and one-off texts were kept too, within the budget
 
 
 async def test_the_response_cache_keeps_no_entry_over_its_limit(db_settings: Settings) -> None:

@@ -25,6 +25,7 @@ from hypothesis_graphql import queries
 from strawberry import UNSET
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from cms.app import ContentService
 from cms.fixtures.service import load_files
 from cms.generate import generate
 from cms.graphql import plans
@@ -256,17 +257,21 @@ def test_synchronous_execution_and_introspection_run_in_graphql_core() -> None:
 
 
 async def test_only_immutable_arguments_are_kept_for_the_next_request(
-    content: GraphQLClient,
+    content: GraphQLClient, service: ContentService
 ) -> None:
     """Arguments of strings, numbers and enums are converted once per operation and
     variables (and a resolver that needs no resolve info is bound to them once); an input
     object or a list is made anew for every request, so that nothing one request does to it
     can reach another."""
-    plans.prepared_cache.clear()
     query = """{ articles(first: 2, filter: {tags: ["peru"]}) { edges { node {
       id readingTimeMinutes body(format: TEXT) tags { slug } } } } }"""
     first = await content.data(query)
-    (prepared,) = plans.prepared_cache.values()
+    operations = service.view.schema.operations
+    memo = operations.memo(query, operations.document(query))
+    assert memo is not None
+    (prepared,) = [
+        value for value, _ in memo._entries.values() if isinstance(value, plans.Prepared)
+    ]
     kept = {node.name.value: kwargs for node, _, _, kwargs in prepared.arguments.values()}
     assert "articles" not in kept and kept["body"] == {"format": BodyFormat.TEXT}
     # resolvers that take no resolve info are kept with their arguments bound

@@ -36,8 +36,8 @@ APP_LABEL = "cms"
 #: The connection name reads use when read replicas are configured.
 REPLICA = "replica"
 
-#: Seconds to wait for a database server to accept a connection (a URL's own ``?timeout=N``
-#: wins), and for a new database to answer its first statement.
+#: Seconds to wait for a PostgreSQL server to accept a connection; a URL's own ``?timeout=N``
+#: wins. Opening a database waits at most twice as long for its first answer.
 CONNECT_TIMEOUT_SECONDS = 5
 
 #: The URL shapes cms takes, as error messages quote them.
@@ -241,10 +241,11 @@ def unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"cannot use {name}: {type(root).__name__}: {detail}")
 
 
-async def _probe(name: str, url: str) -> None:
-    """Connect ``name`` and run ``SELECT 1``, within the connect timeout."""
+async def _probe(name: str, url: str, config: dict[str, Any]) -> None:
+    """Connect ``name`` and run ``SELECT 1``, within twice its connect timeout."""
+    timeout = float(config["connections"][name]["credentials"].get("timeout", 0))
     try:
-        async with asyncio.timeout(CONNECT_TIMEOUT_SECONDS * 2):
+        async with asyncio.timeout(2 * max(timeout, CONNECT_TIMEOUT_SECONDS)):
             await get_connection(name).execute_query("SELECT 1")
     except Exception as exc:
         raise unavailable(url, exc) from exc
@@ -263,7 +264,7 @@ async def migrate(settings: Settings | None = None) -> list[str]:
     _check_file(settings.database_url, must_exist=False)
     async with TortoiseContext() as ctx:
         await ctx.init(config=config)
-        await _probe("default", settings.database_url)
+        await _probe("default", settings.database_url, config)
         await migrate_api(config=config, progress=progress)
     return applied
 
@@ -293,7 +294,7 @@ async def database(
 
     A URL cms cannot use raises :class:`DatabaseUnavailable` at once. Otherwise connections
     open on first use, unless ``check`` asks to prove now that every configured database
-    exists, answers (within :data:`CONNECT_TIMEOUT_SECONDS`) and is migrated, raising a
+    exists, answers (see :data:`CONNECT_TIMEOUT_SECONDS`) and is migrated, raising a
     :class:`DatabaseError` if not: what commands and ``cms serve`` need. A mounted service
     opens without ``check`` and reports such problems on ``/readyz``.
     """
@@ -309,7 +310,7 @@ async def database(
         try:
             if check:
                 for name, url in urls.items():
-                    await _probe(name, url)
+                    await _probe(name, url, config)
                 await require_migrated(settings)
             yield ctx
         finally:

@@ -92,3 +92,30 @@ async def test_a_transaction_that_cannot_begin_lets_go_of_the_lock(tmp_path: Pat
                 await transaction.execute_query("UPDATE tag SET name = name")
     finally:
         other.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgres://cms:secret@db:5432/cms", "postgres://cms:***@db:5432/cms"),
+        ("postgres://cms:p@ss/w:rd@db/cms", "postgres://cms:***@db/cms"),
+        (
+            "postgres://cms@db/cms?password=secret&ssl=true",
+            "postgres://cms@db/cms?password=***&ssl=true",
+        ),
+        ("postgres://db/cms", "postgres://db/cms"),
+        ("cms:secret@db/cms", "***@db/cms"),
+        ("sqlite:///srv/cms.sqlite3", "sqlite:///srv/cms.sqlite3"),
+    ],
+)
+def test_redacted_hides_passwords(url: str, shown: str) -> None:
+    assert db.redacted(url) == shown
+
+
+def test_describe_names_an_sqlite_file_by_its_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert db.describe("sqlite://cms.sqlite3?busy_timeout=1") == f"sqlite://{tmp_path}/cms.sqlite3"
+    assert db.describe("sqlite://:memory:") == "sqlite://:memory:"
+    assert db.describe("postgres://cms:secret@db/cms") == "postgres://cms:***@db/cms"

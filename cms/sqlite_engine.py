@@ -18,12 +18,15 @@ it returns None, and the statement goes through Tortoise as before.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
 from typing import Any
 
+import aiosqlite
 from tortoise.backends.base.client import (
     ConnectionWrapper,
     TransactionalDBClient,
@@ -101,14 +104,26 @@ class ImmediateSqliteClient(SqliteClient):
         return _Connection(self._lock, self)
 
     async def create_connection(self, with_db: bool) -> None:
+        """Tortoise's, except that a connection that fails to open or to set up (a directory
+        that cannot be written, a file that is not a database) is stopped and its thread
+        waited for: aiosqlite leaves it to report into the event loop later, and a command
+        that exits on the error has closed its loop by then (a traceback after the error)."""
+        if self._connection:
+            return
+        connection = aiosqlite.connect(self.filename, isolation_level=None)
         try:
-            await super().create_connection(with_db)
+            await connection
+            connection._conn.row_factory = sqlite3.Row
+            for pragma, value in self.pragmas.items():
+                cursor = await connection.execute(f"PRAGMA {pragma}={value}")
+                await cursor.close()
         except BaseException:
-            # A connection whose set-up failed (e.g. the file is not a database) is not used.
-            connection, self._connection = self._connection, None
-            if connection is not None:
-                await connection.close()
+            with contextlib.suppress(Exception):
+                await connection.close()  # stops the thread (when it was opened)
+            await asyncio.to_thread(connection._thread.join, 10)
             raise
+        self._connection = connection
+        await self._post_connect()
 
     def read(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]] | None:
         """The rows of a quick read statement, run here and now on the reader connection, or

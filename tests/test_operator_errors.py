@@ -81,6 +81,21 @@ def test_a_missing_directory(args: list[str], tmp_path: Path) -> None:
     assert not (tmp_path / "missing-dir").exists()
 
 
+@pytest.mark.parametrize("args", [["migrate"], ["tokens", "list"]], ids=" ".join)
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [("directory", "unable to open database file"), ("text", "file is not a database")],
+)
+def test_a_file_sqlite_cannot_open(args: list[str], make: str, reason: str, tmp_path: Path) -> None:
+    """Besides the one line, aiosqlite's thread used to print a traceback on the way out."""
+    path = tmp_path / "cms.sqlite3"
+    if make == "directory":
+        path.mkdir()
+    else:
+        path.write_text("not a database\n", encoding="utf-8")
+    one_line_error(cms(args, url=f"sqlite://{path}"), f"cannot open sqlite://{path}: {reason}")
+
+
 @pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
 @pytest.mark.parametrize("url", ["notaurl", "mysql://cms:secret@db.example/cms"])
 def test_a_url_cms_cannot_use(url: str, args: list[str]) -> None:

@@ -47,7 +47,7 @@ def floor_load(document: dict[str, Any], template: Path, target: Path) -> float:
     with conn:
         conn.executemany(
             "INSERT INTO tag (slug, name, kind, description) VALUES (?, ?, ?, ?)",
-            [(t["slug"], t["name"], t["kind"], t["description"]) for t in document["tags"]],
+            [(t["slug"], t["name"], t["kind"], t.get("description")) for t in document["tags"]],
         )
         conn.executemany(
             "INSERT INTO contributor (slug, name) VALUES (?, ?)",
@@ -65,12 +65,12 @@ def floor_load(document: dict[str, Any], template: Path, target: Path) -> float:
                 (
                     article["slug"],
                     article["title"],
-                    article["summary"],
+                    article.get("summary"),
                     article["body"],
                     text,
                     count_words(text),
                     article["status"],
-                    article["publishedAt"],
+                    article.get("publishedAt"),
                     article["createdAt"],
                     article["updatedAt"],
                     article["version"],

@@ -31,7 +31,7 @@ from cms import caches, db
 from cms.graphiql.page import assets_app
 from cms.graphql.view import GraphQLView
 from cms.health import health_routes, is_health_check
-from cms.observability import RequestLogMiddleware, configure_logging
+from cms.observability import RequestLogMiddleware, configure_logging, internal_error_handler
 from cms.read.sql import request_reads
 from cms.read.versions import request_scope
 from cms.security import secured
@@ -59,7 +59,16 @@ class ContentService:
         #: The ASGI app to mount in a host (it has no lifespan of its own): request ids and
         #: access logs around the routes, each request in the service's database context.
         self.app: ASGIApp = RequestLogMiddleware(
-            secured(_WithDatabase(Starlette(routes=self.routes), self), self.settings)
+            secured(
+                _WithDatabase(
+                    Starlette(
+                        routes=self.routes,
+                        exception_handlers={Exception: internal_error_handler},
+                    ),
+                    self,
+                ),
+                self.settings,
+            )
         )
 
     @asynccontextmanager

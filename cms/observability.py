@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.settings import Settings
@@ -32,6 +34,9 @@ _HEADER_KEY = HEADER.lower().encode("latin-1")
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 access_logger = logging.getLogger("cms.access")
+error_logger = logging.getLogger("cms.http")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 _request_id: ContextVar[str | None] = ContextVar("cms_request_id", default=None)
 
@@ -67,9 +72,12 @@ class RequestLogMiddleware:
         status = 500  # what the caller sees if the app fails before it responds
         started = time.perf_counter()
 
+        started_response = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 headers = [h for h in message.get("headers", ()) if h[0].lower() != _HEADER_KEY]
                 headers.append((_HEADER_KEY, request_id.encode("latin-1")))
@@ -79,9 +87,43 @@ class RequestLogMiddleware:
         token = _request_id.set(request_id)
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Whatever escaped the app is ours to log (as a JSON line when configured so),
+            # not the server's to print as a traceback; the caller gets JSON either way.
+            error_logger.exception(
+                "unexpected error in %s %s (request id %s)",
+                scope.get("method", ""),
+                scope.get("path", ""),
+                request_id,
+                extra={"request_id": request_id},
+            )
+            if not started_response:
+                await internal_error(scope, request_id)(scope, receive, send_with_id)
         finally:
             _request_id.reset(token)
             _log_request(scope, status, time.perf_counter() - started, request_id)
+
+
+def internal_error(scope: Scope, request_id: str | None) -> Response:
+    """The answer to a request that failed on our side: a GraphQL-over-HTTP error in JSON with
+    its code and the request id (which finds the logged traceback), never a text page."""
+    accept = b""
+    for key, value in scope.get("headers", ()):
+        if key.lower() == b"accept":
+            accept = value
+    media = GRAPHQL_RESPONSE if GRAPHQL_RESPONSE.encode() in accept else "application/json"
+    message = "Internal server error" + (f" (request id {request_id})" if request_id else "")
+    extensions: dict[str, Any] = {"code": "INTERNAL_SERVER_ERROR"}
+    if request_id:
+        extensions["requestId"] = request_id
+    body = {"errors": [{"message": message, "extensions": extensions}]}
+    return Response(orjson.dumps(body), status_code=500, media_type=media)
+
+
+async def internal_error_handler(request: Request, exc: Exception) -> Response:
+    """Starlette's handler for an unexpected exception: :func:`internal_error` (the request log
+    middleware logs the exception once Starlette raises it again)."""
+    return internal_error(request.scope, current_request_id())
 
 
 def _log_request(scope: Scope, status: int, seconds: float, request_id: str) -> None:

@@ -185,11 +185,19 @@ def test_healthcheck_command_passes_on_cms_serve_and_fails_without_it(tmp_path: 
     assert _healthcheck(port).returncode != 0  # nothing listens yet
     env = {
         **os.environ,
-        # /healthz needs no database: an empty SQLite file of its own is enough.
+        # cms serve refuses a database it cannot serve: a migrated SQLite file of its own.
         "CMS_DATABASE_URL": f"sqlite://{tmp_path / 'health.sqlite3'}",
         "CMS_HOST": "127.0.0.1",
         "CMS_PORT": str(port),
     }
+    subprocess.run(
+        [sys.executable, "-m", "cms", "migrate"],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     server = subprocess.Popen(
         [sys.executable, "-m", "cms", "serve"],
         env=env,

@@ -137,7 +137,7 @@ async def test_a_database_that_cannot_be_opened_never_holds_requests_up(tmp_path
     waited for it (until /readyz's timeout, and GraphQL until shutdown)."""
     missing = tmp_path / "missing-directory" / "cms.sqlite3"
     service = ContentService(Settings(database_url=f"sqlite://{missing}"))
-    # The GraphQL view lets the database error through (a 500 from the server); what matters
+    # The database error escapes the GraphQL view: a JSON 500 with the request id; what matters
     # here is that every request is answered at once.
     transport = httpx.ASGITransport(app=service.app, raise_app_exceptions=False)
     async with (
@@ -150,6 +150,7 @@ async def test_a_database_that_cannot_be_opened_never_holds_requests_up(tmp_path
                 graphql = await client.post("/graphql", json={"query": "{ __typename }"})
             assert response.json()["reason"] == "database unreachable (OperationalError)"
             assert graphql.status_code == 500
+            assert graphql.json()["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
 
 
 async def lifespan_startup(app: Any) -> Message:

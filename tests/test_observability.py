@@ -107,7 +107,7 @@ async def test_the_closed_service_503_carries_the_request_id(db_settings: Settin
     assert GENERATED.fullmatch(response.headers["x-request-id"])
 
 
-async def test_an_exception_in_the_app_is_logged_as_a_500_with_the_request_id(
+async def test_an_exception_in_the_app_is_logged_and_answered_as_a_json_500(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async def broken(scope: Any, receive: Any, send: Any) -> None:
@@ -119,16 +119,22 @@ async def test_an_exception_in_the_app_is_logged_as_a_500_with_the_request_id(
     async def receive() -> Message:
         raise AssertionError("not called")
 
-    async def send(message: Message) -> None:
-        raise AssertionError("not called")
+    sent: list[Message] = []
 
-    with (
-        caplog.at_level(logging.INFO, logger="cms.access"),
-        pytest.raises(RuntimeError, match="boom"),
-    ):
-        await app(scope, receive, send)
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO, logger="cms"):
+        await app(scope, receive, send)  # handled here: the server has nothing left to print
+    start, body = sent
+    assert start["status"] == 500 and (b"content-type", b"application/json") in start["headers"]
+    assert (b"x-request-id", b"b1") in start["headers"]
+    error = json.loads(body["body"])["errors"][0]
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "b1"}
     (record,) = [vars(r) for r in caplog.records if r.name == "cms.access"]
     assert (record["status"], record["request_id"], record["path"]) == (500, "b1", "/x")
+    (logged,) = [r for r in caplog.records if r.name == "cms.http"]
+    assert logged.exc_info is not None and str(logged.exc_info[1]) == "boom"
     assert current_request_id() is None
 
 

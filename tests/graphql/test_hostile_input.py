@@ -282,3 +282,40 @@ async def test_nul_in_a_tag_mutation_is_invalid(
         "errors": [{"field": "description", "code": "INVALID"}],
     }
     assert FreshDatabases.rows(db_settings, "SELECT count(*) FROM tag") == [(0,)]
+
+
+# --- Whatever escapes the view ---
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, "application/json"])
+async def test_an_error_that_escapes_the_view_is_json_with_a_code(
+    seeded: GraphQLClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    accept: str,
+) -> None:
+    from cms.graphql import view
+
+    async def broken(*args: object) -> int:
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(view, "current_version", broken)
+    with caplog.at_level(logging.ERROR, logger="cms"):
+        response = await seeded.http.post(
+            "/graphql",
+            json={"query": "{ articles { totalCount } }"},
+            headers={"Accept": accept, "X-Request-ID": "req-123"},
+        )
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith(accept)
+    assert response.headers["x-request-id"] == "req-123"
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Internal server error (request id req-123)",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-123"},
+            }
+        ]
+    }
+    (record,) = [r for r in caplog.records if r.name == "cms.http"]
+    assert record.exc_info is not None and "secret detail" in str(record.exc_info[1])

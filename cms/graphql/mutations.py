@@ -11,6 +11,7 @@ from collections.abc import Awaitable
 
 import strawberry
 
+from cms.content.text import unstorable
 from cms.content.validation import ErrorCode, FieldError
 from cms.graphql.context import Info
 from cms.graphql.ids import from_global_id, to_global_id
@@ -49,7 +50,10 @@ def _pk(global_id: str, type_name: str) -> int | None:
     return decoded[1]
 
 
-def _unknown(type_name: str) -> Result:
+def _unknown(type_name: str, global_id: str) -> Result:
+    """The payload for an id that names no such object (INVALID when it is not even text)."""
+    if problem := unstorable(global_id):
+        return Result(errors=[FieldError("id", problem, ErrorCode.INVALID)])
     kind = "an article" if type_name == "Article" else "a tag"
     return Result(errors=[FieldError("id", f"not {kind} id", ErrorCode.NOT_FOUND)])
 
@@ -81,7 +85,7 @@ async def create_article(info: Info, input: CreateArticleInput) -> Result:
 async def update_article(info: Info, input: UpdateArticleInput) -> Result:
     pk = _pk(input.id, "Article")
     if pk is None:
-        return _unknown("Article")
+        return _unknown("Article", input.id)
     data = given(input)
     data.pop("id"), data.pop("expectedVersion", None)
     return await _article_result(
@@ -92,7 +96,7 @@ async def update_article(info: Info, input: UpdateArticleInput) -> Result:
 async def publish_article(info: Info, input: PublishArticleInput) -> Result:
     pk = _pk(input.id, "Article")
     if pk is None:
-        return _unknown("Article")
+        return _unknown("Article", input.id)
     when = None if input.published_at is strawberry.UNSET else input.published_at
     return await _article_result(
         info, articles.publish_article(pk, _version(input.expected_version), when, utcnow())
@@ -102,7 +106,7 @@ async def publish_article(info: Info, input: PublishArticleInput) -> Result:
 async def unpublish_article(info: Info, input: UnpublishArticleInput) -> Result:
     pk = _pk(input.id, "Article")
     if pk is None:
-        return _unknown("Article")
+        return _unknown("Article", input.id)
     return await _article_result(
         info, articles.unpublish_article(pk, _version(input.expected_version), utcnow())
     )
@@ -111,7 +115,7 @@ async def unpublish_article(info: Info, input: UnpublishArticleInput) -> Result:
 async def restore_article_revision(info: Info, input: RestoreArticleRevisionInput) -> Result:
     pk = _pk(input.id, "Article")
     if pk is None:
-        return _unknown("Article")
+        return _unknown("Article", input.id)
     return await _article_result(
         info,
         articles.restore_revision(pk, input.version, _version(input.expected_version), utcnow()),
@@ -121,7 +125,7 @@ async def restore_article_revision(info: Info, input: RestoreArticleRevisionInpu
 async def delete_article(info: Info, input: DeleteArticleInput) -> Result:
     pk = _pk(input.id, "Article")
     if pk is None:
-        return _unknown("Article")
+        return _unknown("Article", input.id)
     done = await articles.delete_article(pk, _version(input.expected_version))
     info.context.reset_loaders()
     if done.errors:
@@ -136,7 +140,7 @@ async def create_tag(info: Info, input: CreateTagInput) -> Result:
 async def update_tag(info: Info, input: UpdateTagInput) -> Result:
     pk = _pk(input.id, "Tag")
     if pk is None:
-        return _unknown("Tag")
+        return _unknown("Tag", input.id)
     data = given(input)
     data.pop("id")
     return await _tag_result(info, tags.update_tag(pk, data))
@@ -145,7 +149,7 @@ async def update_tag(info: Info, input: UpdateTagInput) -> Result:
 async def delete_tag(info: Info, input: DeleteTagInput) -> Result:
     pk = _pk(input.id, "Tag")
     if pk is None:
-        return _unknown("Tag")
+        return _unknown("Tag", input.id)
     done = await tags.delete_tag(pk)
     info.context.reset_loaders()
     if done.errors:

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -97,12 +97,21 @@ def wants_graphql_response(request: Request) -> bool:
     return False
 
 
+def encode_json(data: object) -> bytes:
+    """orjson; the standard encoder (which escapes it) for a lone surrogate a caller sent and an
+    error message quotes back."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return json.dumps(data, separators=(",", ":")).encode()
+
+
 def error_response(request: Request, status: int, message: str, code: str) -> Response:
     """A request-level error as a GraphQL response body."""
     media = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     headers = {"Allow": "GET, POST"} if status == 405 else None
-    return JSONResponse(body, status_code=status, media_type=media, headers=headers)
+    return Response(encode_json(body), status_code=status, media_type=media, headers=headers)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -304,10 +313,7 @@ class GraphQLView(GraphQL[Context, None]):
         return response
 
     def encode_json(self, data: object) -> bytes:
-        try:
-            return orjson.dumps(data)
-        except TypeError:  # a lone surrogate a caller sent, echoed back: JSON escapes it
-            return json.dumps(data, separators=(",", ":")).encode()
+        return encode_json(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson first (several times faster); the standard parser for what orjson refuses

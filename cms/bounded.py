@@ -7,7 +7,9 @@ segmented LRU: a new entry starts on probation, and moves to the protected segme
 the budget) the second time it is asked for, by another caller than the one that stored it (a
 request may look its own text up more than once). Room is made on probation first, so a
 stream of texts seen once (a flood, or a scan) only ever evicts other texts seen once, while
-what callers ask for again and again stays.
+what callers ask for again and again stays. (A flood that sends every text twice, from two
+requests, does reach the protected segment and can push hot entries out of it there; a
+frequency filter on admission would close that. Memory stays within the budget either way.)
 """
 
 from __future__ import annotations
@@ -99,10 +101,14 @@ class BoundedCache(Generic[K, V]):
         return True
 
     def grow(self, key: K, change: int) -> None:
-        """``key``'s entry now weighs ``change`` bytes more (or less); room is made."""
+        """``key``'s entry now weighs ``change`` bytes more (or less); room is made, and an
+        entry grown heavier than ``max_entry_bytes`` goes."""
         for segment in (self._probation, self._protected):
             found = segment.get(key)
             if found is not None:
+                if found[1] + change > self.max_entry_bytes:
+                    self.pop(key)
+                    return
                 segment[key] = (found[0], found[1] + change)
                 if segment is self._probation:
                     self._probation_bytes += change

@@ -13,6 +13,7 @@ request on the ``cms.access`` logger: method, path, status, duration_ms, request
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -178,7 +179,10 @@ class JSONFormatter(logging.Formatter):
             payload["exc_info"] = self.formatException(record.exc_info)
         if record.stack_info:
             payload["stack_info"] = self.formatStack(record.stack_info)
-        return orjson.dumps(payload, default=str).decode()
+        try:
+            return orjson.dumps(payload, default=str).decode()
+        except TypeError:  # a lone surrogate a caller sent, quoted in a message: escape it
+            return json.dumps(payload, default=str)
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

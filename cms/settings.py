@@ -95,7 +95,7 @@ class Settings:
     #: Most fields introspection may answer with in one operation, counted in the cost too
     #: (``CMS_MAX_INTROSPECTION_COST``; GraphiQL's full introspection query answers with
     #: about 4,000 here).
-    max_introspection_cost: int = 10_000
+    max_introspection_cost: int = 8_000
     #: Largest request body in bytes; more is refused with 413 (``CMS_MAX_BODY_BYTES``).
     max_body_bytes: int = 8 * 1024 * 1024
     #: Answer introspection queries (``CMS_INTROSPECTION``; GraphiQL needs it).
@@ -119,7 +119,7 @@ class Settings:
     response_cache_entry_bytes: int = 1024 * 1024
     #: Most bytes of parsed and validated operations kept per process, with what the executor
     #: and the cost check keep per operation (``CMS_OPERATION_CACHE_BYTES``).
-    operation_cache_bytes: int = 8 * 1024 * 1024
+    operation_cache_bytes: int = 16 * 1024 * 1024
     #: Most bytes of query texts registered by automatic persisted queries, per process
     #: (``CMS_PERSISTED_QUERIES_BYTES``).
     persisted_queries_bytes: int = 8 * 1024 * 1024
@@ -148,7 +148,7 @@ def load_settings() -> Settings:
         response_cache=_env_bool("CMS_RESPONSE_CACHE", True),
         response_cache_bytes=_env_int("CMS_RESPONSE_CACHE_BYTES", 64 * 1024 * 1024),
         response_cache_entry_bytes=_env_int("CMS_RESPONSE_CACHE_ENTRY_BYTES", 1024 * 1024),
-        operation_cache_bytes=_env_int("CMS_OPERATION_CACHE_BYTES", 8 * 1024 * 1024),
+        operation_cache_bytes=_env_int("CMS_OPERATION_CACHE_BYTES", 16 * 1024 * 1024),
         persisted_queries_bytes=_env_int("CMS_PERSISTED_QUERIES_BYTES", 8 * 1024 * 1024),
         kept_results_bytes=_env_int("CMS_KEPT_RESULTS_BYTES", 16 * 1024 * 1024),
         render_cache_bytes=_env_int("CMS_RENDER_CACHE_BYTES", 32 * 1024 * 1024),
@@ -164,7 +164,7 @@ def load_settings() -> Settings:
         max_fields=_env_int("CMS_MAX_FIELDS", 1_000),
         max_field_repeats=_env_int("CMS_MAX_FIELD_REPEATS", 10),
         max_cost=_env_int("CMS_MAX_COST", 25_000),
-        max_introspection_cost=_env_int("CMS_MAX_INTROSPECTION_COST", 10_000),
+        max_introspection_cost=_env_int("CMS_MAX_INTROSPECTION_COST", 8_000),
         max_body_bytes=_env_int("CMS_MAX_BODY_BYTES", 8 * 1024 * 1024),
         introspection=_env_bool("CMS_INTROSPECTION", True),
         cors_origins=_env_list("CMS_CORS_ORIGINS"),

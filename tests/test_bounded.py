@@ -53,3 +53,12 @@ def test_the_caller_that_stored_an_entry_does_not_protect_it() -> None:
     for n in range(10):
         cache.put(f"flood{n}", n, 1_000, caller=f"flood-request-{n}")
     assert cache.get("hot") == 1 and "once" not in cache
+
+
+def test_an_entry_grown_too_heavy_goes() -> None:
+    cache: BoundedCache[str, str] = BoundedCache(1_000, max_entry_bytes=300)
+    cache.put("a", "1", 100)
+    cache.grow("a", 150)
+    assert cache.bytes == 250 and "a" in cache
+    cache.grow("a", 100)
+    assert "a" not in cache and cache.bytes == 0

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from cms.bounded import BoundedCache
 from cms.settings import Settings
 
@@ -29,11 +31,31 @@ class Entry:
     media_type: str
 
 
-def cache_key(query: str, operation_name: str | None, variables: Any, media_type: str) -> str:
-    canonical = json.dumps(
-        [query, operation_name, variables, media_type], sort_keys=True, separators=(",", ":")
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+#: Variables encoded longer than this make a response not worth caching.
+MAX_VARIABLES_BYTES = 16 * 1024
+
+
+def cache_key(
+    query: str, operation_name: str | None, variables: Any, media_type: str
+) -> str | None:
+    """The key of a response, or None when its variables are too long to be worth one (pass
+    only the variables the operation declares)."""
+    try:
+        encoded = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a lone surrogate: the standard encoder escapes it
+        encoded = json.dumps(variables, sort_keys=True, separators=(",", ":")).encode()
+    if len(encoded) > MAX_VARIABLES_BYTES:
+        return None
+    digest = hashlib.sha256()
+    for part in (
+        query.encode(errors="surrogatepass"),
+        (operation_name or "").encode(errors="surrogatepass"),
+        media_type.encode(),
+        encoded,
+    ):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
 
 
 def etag_of(body: bytes) -> str:

@@ -74,6 +74,14 @@ def _weight(query: str) -> int:
     return 2_048 + 100 * len(query)
 
 
+def _copy(error: GraphQLError) -> GraphQLError:
+    """A syntax error as new: its message and where it points, without a traceback (whose
+    frames would keep the request that raised it alive)."""
+    return GraphQLError(
+        error.message, source=error.source, positions=error.positions, extensions=error.extensions
+    )
+
+
 def query_too_large(query: str, limit: int) -> GraphQLError | None:
     """The error refusing a query text over ``limit`` bytes (before anything parses it)."""
     if len(query) <= limit // 4:
@@ -121,17 +129,20 @@ class Operations:
         if kept is not None:
             if kept.document is None:
                 assert kept.refusal is not None
-                raise kept.refusal.with_traceback(None)
+                raise _copy(kept.refusal)
             return kept.document
         if (error := query_too_large(query, self.max_query_bytes)) is not None:
             raise error
-        memo = Memo(lambda change: self.kept.grow(query, change))
+        weight = _weight(query)
+        memo = Memo(weight, lambda change: self.kept.grow(query, change))
         try:
             document = parse(query, max_tokens=self.max_tokens)
         except GraphQLError as refusal:
-            self.kept.put(query, _Parsed(None, refusal, memo), 2_048 + len(query), request)
+            # A copy: the error raised carries a traceback, and its frames hold the request.
+            kept_refusal = _Parsed(None, _copy(refusal), memo)
+            self.kept.put(query, kept_refusal, 2_048 + len(query), request)
             raise
-        self.kept.put(query, _Parsed(document, None, memo), _weight(query), request)
+        self.kept.put(query, _Parsed(document, None, memo), weight, request)
         return document
 
     def memo(self, query: str, document: DocumentNode) -> Memo | None:

@@ -17,6 +17,19 @@ logger = logging.getLogger("cms.graphql")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
 
+#: How graphql-core's messages begin when it refuses an argument's value (``values.py``).
+_ARGUMENT_REFUSALS = ("Argument '", "Variable '$")
+#: What its messages say when it refuses a variable's value; validation's messages about
+#: variables ("is never used", "used in position expecting") are about the document.
+_VARIABLE_REFUSALS = (
+    "invalid value",
+    "invalid default value",
+    "was not provided",
+    "must not be null",
+    "nested too deeply",
+    "got invalid",
+)
+
 
 def code_for(error: GraphQLError) -> str:
     extensions = error.extensions or {}
@@ -25,9 +38,14 @@ def code_for(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, UserInputError):
         return "BAD_USER_INPUT"
-    if isinstance(original, GraphQLError) and not isinstance(original.original_error, Exception):
-        # graphql-core's own refusal of an argument's value while executing a field (a null
-        # variable for a non-null argument, say): the caller's input, not our failure.
+    if (
+        isinstance(original, GraphQLError)
+        and original.original_error is None
+        and original.message.startswith(_ARGUMENT_REFUSALS)
+    ):
+        # graphql-core refusing an argument's value as it executes a field (a null variable
+        # for a non-null argument, say): the caller's input. Its checks of what our resolvers
+        # return ("Expected Iterable", ...) stay internal.
         return "BAD_USER_INPUT"
     before_execution = error.path is None and (
         original is None or isinstance(original, (GraphQLError, ValueError, TypeError))
@@ -35,7 +53,9 @@ def code_for(error: GraphQLError) -> str:
     if before_execution:  # the document, its validation, or the variables' values
         if error.message.startswith("Syntax Error"):
             return "GRAPHQL_PARSE_FAILED"
-        if error.message.startswith("Variable '$"):
+        if error.message.startswith("Variable ") and any(
+            phrase in error.message for phrase in _VARIABLE_REFUSALS
+        ):
             return "BAD_USER_INPUT"
         return "GRAPHQL_VALIDATION_FAILED"
     return INTERNAL

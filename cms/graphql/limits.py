@@ -12,7 +12,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-import orjson
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -32,7 +31,7 @@ from graphql import (
 from graphql.language import OperationType as ASTOperationType
 from graphql.type.introspection import introspection_types
 
-from cms.graphql.memo import Memo
+from cms.graphql.memo import Memo, declared, variables_key
 
 #: Page-size arguments that make a field a connection.
 _PAGE_ARGUMENTS = ("first", "last")
@@ -204,19 +203,25 @@ def cached_cost(
     memo: Memo | None = None,
 ) -> int:
     """:func:`operation_cost`, kept in ``memo`` (what is kept with the operation's text) for
-    the same variables: a list page asks the same thing each time."""
-    try:
-        encoded = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # a value orjson cannot encode: work it out every time
-        encoded, memo = b"", None
-    key = ("cost", operation.name and operation.name.value, encoded, default_page_size)
-    if memo is not None:
+    the same values of the variables the operation declares: a list page asks the same thing
+    each time. An operation over the introspection limit is refused again without counting."""
+    values = declared(operation, variables)
+    digest = variables_key(values) if memo is not None else None
+    key = ("cost", operation.name and operation.name.value, digest, default_page_size)
+    if memo is not None and digest is not None:
         cost = memo.get(key)
+        if isinstance(cost, IntrospectionTooLarge):
+            raise IntrospectionTooLarge(cost.limit)
         if cost is not None:
             return int(cost)
-    cost = operation_cost(
-        schema, operation, fragments, variables, default_page_size, introspection_limit
-    )
-    if memo is not None:
-        memo.put(key, cost, 128 + len(encoded))
-    return cost
+    try:
+        cost = operation_cost(
+            schema, operation, fragments, values, default_page_size, introspection_limit
+        )
+    except IntrospectionTooLarge as refused:
+        if memo is not None and digest is not None:
+            memo.put(key, IntrospectionTooLarge(refused.limit), 256)
+        raise
+    if memo is not None and digest is not None:
+        memo.put(key, cost, 256)
+    return int(cost)

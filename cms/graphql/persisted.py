@@ -35,7 +35,9 @@ class PersistedQueryError(Exception):
 
 
 def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    # A lone surrogate (a JSON "\\udfff" in a comment, say) hashes as its UTF-8-like bytes:
+    # the text itself is then refused by the parser, or matches nothing.
+    return hashlib.sha256(text.encode(errors="surrogatepass")).hexdigest()
 
 
 def registered_operations(settings: Settings) -> dict[str, str]:

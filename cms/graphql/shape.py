@@ -57,8 +57,17 @@ class Limits:
     max_repeats: int
 
 
+class _TooMany(Exception):
+    """Measuring stopped: the document selects more fields than the limit."""
+
+
 class _Measure:
-    def __init__(self, document: DocumentNode) -> None:
+    """One walk of a document. It stops as soon as a selection set holds more fields than
+    ``max_fields``: every field counted costs a step at most once per spread that holds it, so
+    the work done before it stops is bounded by the limit, however the fragments nest."""
+
+    def __init__(self, document: DocumentNode, max_fields: int) -> None:
+        self.max_fields = max_fields
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
@@ -88,6 +97,8 @@ class _Measure:
                 below = inner.depth
                 if selection.selection_set is not None and selection.name.value not in _WRAPPERS:
                     below += 1
+                if shape.fields + inner.fields + 1 > self.max_fields:
+                    raise _TooMany
                 shape.depth = max(shape.depth, below)
                 shape.aliases += inner.aliases + (selection.alias is not None)
                 shape.fields += inner.fields + 1
@@ -100,6 +111,8 @@ class _Measure:
                 inner = self.selections(selection.selection_set)
             else:  # pragma: no cover - graphql-core has no other selection kind
                 continue
+            if shape.fields + inner.fields > self.max_fields:
+                raise _TooMany
             shape.depth = max(shape.depth, inner.depth)
             shape.aliases += inner.aliases
             shape.fields += inner.fields
@@ -110,23 +123,36 @@ class _Measure:
         return shape
 
 
-def measure(document: DocumentNode) -> Shape:
-    """The document's operations together: the deepest, and the sums of aliases and fields."""
-    measuring = _Measure(document)
+def measure(document: DocumentNode, max_fields: int) -> Shape | None:
+    """The document's operations together: the deepest, and the sums of aliases and fields;
+    None as soon as they select more than ``max_fields`` fields."""
+    measuring = _Measure(document, max_fields)
     total = Shape()
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            shape = measuring.selections(definition.selection_set)
-            total.depth = max(total.depth, shape.depth)
-            total.aliases += shape.aliases
-            total.fields += shape.fields
-            total.repeats = max(total.repeats, shape.repeats)
+    try:
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                shape = measuring.selections(definition.selection_set)
+                total.depth = max(total.depth, shape.depth)
+                total.aliases += shape.aliases
+                total.fields += shape.fields
+                total.repeats = max(total.repeats, shape.repeats)
+                if total.fields > max_fields:
+                    return None
+    except _TooMany:
+        return None
     return total
 
 
 def shape_errors(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
     """Why ``document`` is too large to validate or run (empty when it is not)."""
-    shape = measure(document)
+    shape = measure(document, limits.max_fields)
+    if shape is None:
+        return [
+            GraphQLError(
+                f"the document selects more than {limits.max_fields} fields once its fragments "
+                "are expanded: ask for less, or split it"
+            )
+        ]
     errors = []
     if shape.depth > limits.max_depth:
         errors.append(
@@ -137,13 +163,6 @@ def shape_errors(document: DocumentNode, limits: Limits) -> list[GraphQLError]:
         )
     if shape.aliases > limits.max_aliases:
         errors.append(GraphQLError(f"{shape.aliases} aliases found. Allowed: {limits.max_aliases}"))
-    if shape.fields > limits.max_fields:
-        errors.append(
-            GraphQLError(
-                f"the document selects {shape.fields} fields once its fragments are expanded, "
-                f"over the limit of {limits.max_fields}"
-            )
-        )
     if shape.repeats > limits.max_repeats:
         errors.append(
             GraphQLError(

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
+from graphql import get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -35,15 +36,16 @@ from cms.graphql.context import Context
 from cms.graphql.direct import Plain, plain_request, respond, valid_document, valid_query
 from cms.graphql.errors import code_for, formatted
 from cms.graphql.loaders import Loaders
+from cms.graphql.memo import declared
 from cms.graphql.persisted import PersistedQueries, PersistedQueryError
 from cms.graphql.schema import Schema, schema_for
+from cms.observability import GRAPHQL_RESPONSE
 from cms.read.versions import current_version, next_publication
 from cms.read.visibility import Viewer
 from cms.settings import Settings
 from cms.timeutil import utcnow
 
 JSON = "application/json"
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 #: Status codes for requests that could not run, in application/graphql-response+json.
 _REQUEST_ERROR_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
 
@@ -191,11 +193,16 @@ class GraphQLView(GraphQL[Context, None]):
             if caller.can_preview:
                 return None
         query, name, variables, _ = plain
-        if valid_query(self.schema, query, name) is None:
+        document = valid_query(self.schema, query, name)
+        operation = get_operation_ast(document, name) if document is not None else None
+        if operation is None:
             return None
         media = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
+        key = cache_key(query, name, declared(operation, variables or {}), media)
+        if key is None:
+            return None
         return _Plan(
-            key=cache_key(query, name, variables, media),
+            key=key,
             version=await current_version(),
             now=utcnow(),
         )

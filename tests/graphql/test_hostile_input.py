@@ -319,3 +319,48 @@ async def test_an_error_that_escapes_the_view_is_json_with_a_code(
     }
     (record,) = [r for r in caplog.records if r.name == "cms.http"]
     assert record.exc_info is not None and "secret detail" in str(record.exc_info[1])
+
+
+# --- Whose fault an error is ---
+
+
+async def test_a_validation_error_about_a_variable_is_a_validation_error(
+    seeded: GraphQLClient,
+) -> None:
+    result = await seeded.post("query($f: BodyFormat) { articles { totalCount } }", {})
+    assert codes(result) == ["GRAPHQL_VALIDATION_FAILED"], result
+
+
+async def test_graphql_core_refusing_what_a_resolver_returned_stays_internal(
+    seeded: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cms.read import tags
+
+    async def not_lists(article_ids: list[int]) -> dict[int, int]:
+        return {article_id: 3 for article_id in article_ids}
+
+    monkeypatch.setattr(tags, "by_articles", not_lists)  # "Expected Iterable" from graphql-core
+    result = await seeded.post("{ articles { edges { node { tags { slug } } } } }")
+    assert "INTERNAL_SERVER_ERROR" in codes(result), result
+
+
+# --- Lone surrogates wherever a caller can put them ---
+
+
+async def test_lone_surrogates_in_the_request_itself_are_never_a_500(
+    seeded: GraphQLClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    bodies = [
+        b'{"query": "query Q { articles { totalCount } }", "operationName": "A\\udfff"}',
+        b'{"query": "{ __typename } # \\udfff", "extensions": {"persistedQuery":'
+        b' {"version": 1, "sha256Hash": "' + b"0" * 64 + b'"}}}',
+        b'{"query": "{ __typename } # \\udfff"}',
+    ]
+    with caplog.at_level(logging.ERROR, logger="cms"):
+        for body in bodies:
+            response = await seeded.http.post(
+                "/graphql", content=body, headers={"Content-Type": "application/json"}
+            )
+            assert response.status_code < 500, response.text
+            assert response.json()["errors"]
+    assert not caplog.records, caplog.text

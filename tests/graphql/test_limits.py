@@ -191,3 +191,26 @@ async def test_introspection_can_be_turned_off(db_settings: Settings) -> None:
             result = await code(client, "{ __schema { queryType { name } } }")
             assert result.startswith("GRAPHQL_VALIDATION_FAILED") and "introspection" in result
             assert await code(client, "{ articles { totalCount } }") == "ok"
+
+
+@pytest.mark.parametrize("name", sorted(CLIENT_INTROSPECTION))
+def test_client_introspection_leaves_room_under_the_introspection_limit(name: str) -> None:
+    """The introspection queries clients send answer with well under the limit, so the schema
+    can grow (a failure here means: raise CMS_MAX_INTROSPECTION_COST's default with it)."""
+    from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+
+    settings = Settings()
+    document = parse(CLIENT_INTROSPECTION[name])
+    (operation,) = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    cost = operation_cost(
+        schema_for(settings)._schema,
+        operation,
+        fragments,
+        {},
+        20,
+        settings.max_introspection_cost,
+    )
+    assert 1_000 < cost <= settings.max_introspection_cost * 0.6, cost

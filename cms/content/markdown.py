@@ -107,13 +107,16 @@ def word_count(markdown: str) -> int:
     return count_words(render_text(markdown))
 
 
-#: A whitespace-delimited word with at least one letter or digit (one match per such word).
-_WORD = re.compile(r"\S*[^\W_]\S*")
+#: A whitespace-delimited token, and what makes one a word: a letter or a digit. Two linear
+#: scans: one pattern for both (``\S*[^\W_]\S*``) backtracks on every position of a long run
+#: of symbols, which took 25 s for 50,000 emoji.
+_TOKEN = re.compile(r"\S+")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
 def count_words(text: str) -> int:
     """Words of already plain ``text`` (see :func:`word_count`)."""
-    return len(_WORD.findall(text))
+    return sum(1 for token in _TOKEN.findall(text) if _LETTER_OR_DIGIT.search(token))
 
 
 def reading_time_minutes(words: int) -> int:

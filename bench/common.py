@@ -1,4 +1,5 @@
-"""Helpers the benchmark scripts share: ports, stopping servers, logs, percentiles."""
+"""Helpers the benchmark scripts share: ports, `cms` commands, stopping servers, logs,
+percentiles."""
 
 from __future__ import annotations
 
@@ -8,9 +9,29 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 HOST = "127.0.0.1"
+#: Longest a setup step (generate, migrate, load) may take.
+STEP_TIMEOUT_S = 900.0
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> float:
+    """Run one `cms` command to completion; raise with its stderr if it fails. Its seconds."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "cms", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"cms {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+    return time.perf_counter() - start
 
 
 def free_port() -> int:

@@ -65,13 +65,12 @@ import httpx
 if __package__ in (None, ""):  # run as `python bench/hostile.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import HOST, free_port, percentile, stop, tail
+from bench.common import HOST, STEP_TIMEOUT_S, free_port, percentile, run_cli, stop, tail
 
 REPO = Path(__file__).resolve().parent.parent
 OPERATIONS = REPO / "schema" / "operations"
 SEED_SLUG = "peruvian-president-dina-boluarte-arrives-in-beijing-for-landmark-state-visit"
 #: Longest any CLI step may take.
-STEP_TIMEOUT_S = 900.0
 #: Longest the server may take to say it is ready.
 STARTUP_TIMEOUT_S = 60.0
 #: Longest one hostile request may take before it counts as a timeout.
@@ -522,22 +521,6 @@ class RSSSampler(threading.Thread):
 
 
 # --- setup -----------------------------------------------------------------------------------
-
-
-def run_cli(args: list[str], env: dict[str, str]) -> float:
-    """Run one `cms` command to completion; raise with its stderr if it fails."""
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "cms", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=STEP_TIMEOUT_S,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"cms {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-    return time.perf_counter() - start
 
 
 def build_database(work: Path, articles: int, env: dict[str, str]) -> float:

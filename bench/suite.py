@@ -59,7 +59,7 @@ import httpx
 if __package__ in (None, ""):  # run as `python bench/suite.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import free_port, percentile, stop, tail
+from bench.common import STEP_TIMEOUT_S, free_port, percentile, run_cli, stop, tail
 from bench.floor import create_floor_app, operation_texts
 from cms.app import ContentService
 from cms.settings import Settings
@@ -68,7 +68,6 @@ REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 SEED_SLUG = "peruvian-president-dina-boluarte-arrives-in-beijing-for-landmark-state-visit"
 #: Longest any CLI step may take (a 10,000-article load takes well under a minute).
-STEP_TIMEOUT_S = 900.0
 #: Longest a server may take to answer its first request.
 STARTUP_TIMEOUT_S = 60.0
 #: Per-request timeout under load.
@@ -169,22 +168,6 @@ def uvicorn_args(target: str, port: int) -> list[str]:
 
 
 # --- setup -----------------------------------------------------------------------------------
-
-
-def run_cli(args: list[str], env: dict[str, str]) -> float:
-    """Run one `cms` command to completion; raise with its stderr if it fails."""
-    start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "cms", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=STEP_TIMEOUT_S,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"cms {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-    return time.perf_counter() - start
 
 
 def build_database(work: Path, articles: int, env: dict[str, str]) -> str:

@@ -53,7 +53,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -66,6 +65,7 @@ if __package__ in (None, ""):  # run as `python bench/hostile.py`: make `bench` 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import HOST, STEP_TIMEOUT_S, free_port, percentile, run_cli, stop, tail
+from bench.suite import scratch_postgres
 
 REPO = Path(__file__).resolve().parent.parent
 OPERATIONS = REPO / "schema" / "operations"
@@ -532,26 +532,6 @@ def build_database(work: Path, articles: int, env: dict[str, str]) -> float:
         + run_cli(["fixtures", "load", str(fixture)], env)
         + run_cli(["fixtures", "load"], env)
     )
-
-
-@contextlib.contextmanager
-def scratch_postgres(url: str) -> Iterator[str]:
-    """A new, empty database on the server of ``url`` for the run; dropped afterwards."""
-    name = f"cms_bench_{secrets.token_hex(4)}"
-    base, _, _ = url.rpartition("/")
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(url)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{base}/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def stored_articles(url: str) -> int:

@@ -35,14 +35,13 @@ import httpx
 if __package__ in (None, ""):  # run as `python bench/http_read.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import free_port, percentile, stop, tail
+from bench.common import free_port, percentile, run_cli, stop, tail
 from cms.app import ContentService
 from cms.settings import Settings
 
 CMS = [sys.executable, "-m", "cms"]
 HOST = "127.0.0.1"
 #: Longest any CLI step may take (a 10,000-article load takes well under a minute).
-STEP_TIMEOUT_S = 900.0
 #: Longest the server may take to answer its first request.
 STARTUP_TIMEOUT_S = 60.0
 #: Per-request timeout under load.
@@ -102,22 +101,6 @@ SCENARIOS = [
 
 
 # --- setup -----------------------------------------------------------------------------------
-
-
-def run_cli(args: list[str], env: dict[str, str]) -> float:
-    """Run one `cms` command to completion; raise with its stderr if it fails."""
-    start = time.perf_counter()
-    done = subprocess.run(
-        [*CMS, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=STEP_TIMEOUT_S,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"cms {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
-    return time.perf_counter() - start
 
 
 def build_database(work: Path, articles: int, env: dict[str, str]) -> dict[str, float]:

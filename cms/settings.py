@@ -135,6 +135,20 @@ class Settings:
     #: Serve the GraphiQL explorer at ``GET /graphql`` (``CMS_GRAPHIQL``; turn it off in
     #: production if the API should not be explorable).
     graphiql: bool = True
+    #: Run read queries on cms's own executor (``CMS_FAST_EXECUTOR``); false runs every
+    #: operation through graphql-core's (same answers, slower): a switch for when an upgrade of
+    #: Strawberry or graphql-core breaks the fast path.
+    fast_executor: bool = True
+    #: Serve Prometheus metrics at ``GET /metrics`` (``CMS_METRICS``). Unset: on for
+    #: ``cms serve`` and the standalone app, off when mounted into a host app.
+    metrics: bool | None = None
+
+
+def _env_optional_bool(name: str) -> bool | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return _env_bool(name, False)
 
 
 def load_settings() -> Settings:
@@ -170,6 +184,8 @@ def load_settings() -> Settings:
         cors_origins=_env_list("CMS_CORS_ORIGINS"),
         persisted_queries=_env_choice("CMS_PERSISTED_QUERIES", ("apq", "allowlist", "off"), "apq"),
         persisted_queries_file=os.environ.get("CMS_PERSISTED_QUERIES_FILE") or None,
+        fast_executor=_env_bool("CMS_FAST_EXECUTOR", True),
+        metrics=_env_optional_bool("CMS_METRICS"),
     )
 
 

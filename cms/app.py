@@ -17,7 +17,7 @@ A host with a lifespan of its own enters ours inside it: ``async with content.li
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
 from tortoise.context import TortoiseContext, _current_context
 
 from cms import caches, db
@@ -41,11 +42,18 @@ from cms.settings import Settings, get_settings
 class ContentService:
     """The content API and the database it serves, ready to run alone or inside a host."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        extensions: Sequence[Callable[[], SchemaExtension]] = (),
+    ) -> None:
+        """``extensions``: Strawberry schema extensions of the host's own, run on every
+        request (which then all take Strawberry's general path, uncached)."""
         self.settings = settings or get_settings()
         caches.configure(self.settings)  # the process-wide caches' budgets in bytes
         self._tortoise: TortoiseContext | None = None
-        view = GraphQLView(self.settings)
+        view = GraphQLView(self.settings, extensions=extensions)
         #: The GraphQL endpoint (its caches: ``view.cache``, ``view.persisted``,
         #: ``view.schema.operations``).
         self.view = view

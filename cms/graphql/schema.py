@@ -3,7 +3,7 @@ extensions (caches, access control, limits), built once per set of settings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any
@@ -65,13 +65,14 @@ class Schema(strawberry.Schema):
         )
 
 
-def build_schema(settings: Settings) -> Schema:
-    """The schema with the limits of ``settings`` (validation rules are built here, once)."""
+def build_schema(
+    settings: Settings, extensions: Sequence[Callable[[], SchemaExtension]] = ()
+) -> Schema:
+    """The schema with the limits of ``settings`` (validation rules are built here, once),
+    and the host's ``extensions`` after cms's own."""
     rules = () if settings.introspection else (NoSchemaIntrospectionCustomRule,)
     operations = Operations(rules, settings)
-    extensions: list[Callable[[], SchemaExtension]] = [
-        partial(OperationChecks, operations, settings)
-    ]
+    extensions = [partial(OperationChecks, operations, settings), *extensions]
     schema = Schema(
         query=Query,
         mutation=Mutation,

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -38,7 +40,7 @@ from cms.graphql.errors import code_for, formatted
 from cms.graphql.loaders import Loaders
 from cms.graphql.memo import declared
 from cms.graphql.persisted import PersistedQueries, PersistedQueryError
-from cms.graphql.schema import Schema, schema_for
+from cms.graphql.schema import Schema, build_schema, schema_for
 from cms.observability import GRAPHQL_RESPONSE
 from cms.read.versions import current_version, next_publication
 from cms.read.visibility import Viewer
@@ -119,9 +121,11 @@ def error_response(request: Request, status: int, message: str, code: str) -> Re
 class GraphQLView(GraphQL[Context, None]):
     schema: Schema
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, extensions: Sequence[Callable[[], SchemaExtension]] = ()
+    ) -> None:
         super().__init__(
-            schema_for(settings),
+            build_schema(settings, extensions) if extensions else schema_for(settings),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
         )

@@ -48,8 +48,6 @@ class FieldPlan:
     nullable: bool = True
 
 
-_plans: dict[int, tuple[GraphQLField, FieldPlan]] = {}
-
 #: Types whose instances are never awaitable (rows, strings, numbers...), learnt as seen: most
 #: values a query meets are of a handful of types, and a set lookup is cheaper than the checks.
 _plain_types: set[type] = set()
@@ -67,13 +65,25 @@ def awaitable(value: Any) -> bool:
     return inspect.isawaitable(value)
 
 
-def plan_for(field_def: GraphQLField, default_resolver: Any) -> FieldPlan:
-    cached = _plans.get(id(field_def))
-    if cached is not None and cached[0] is field_def:
-        return cached[1]
-    plan = _make_plan(field_def, default_resolver)
-    _plans[id(field_def)] = (field_def, plan)
-    return plan
+class Plans:
+    """The plans of one schema's fields, each worked out the first time a query asks for the
+    field. Kept with the schema (not in a module global), so that a schema that goes takes its
+    plans with it."""
+
+    __slots__ = ("_plans", "default_resolver")
+
+    def __init__(self, default_resolver: Any) -> None:
+        #: The schema's default resolver: fields read as attributes only when it is getattr.
+        self.default_resolver = default_resolver
+        self._plans: dict[int, tuple[GraphQLField, FieldPlan]] = {}
+
+    def __call__(self, field_def: GraphQLField) -> FieldPlan:
+        cached = self._plans.get(id(field_def))
+        if cached is not None and cached[0] is field_def:
+            return cached[1]
+        plan = _make_plan(field_def, self.default_resolver)
+        self._plans[id(field_def)] = (field_def, plan)
+        return plan
 
 
 def _make_plan(field_def: GraphQLField, default_resolver: Any) -> FieldPlan:

@@ -1,11 +1,13 @@
 """The schema: the Query and Mutation roots, the DateTime scalar, and the per-request
-extensions (caches, access control, limits), built once per set of settings."""
+extensions (caches, access control, limits), built for each service (:func:`build_schema`), so
+that what it keeps (parsed operations, the fast executor's plans and hand-back counts) belongs
+to that service alone."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -18,8 +20,10 @@ from strawberry.types.graphql import OperationType
 
 from cms.graphql.checks import OperationChecks, Operations, unnamed_choice_error
 from cms.graphql.errors import log_unexpected
-from cms.graphql.execution import Executor
+from cms.graphql.execution import Executor, FastPath
+from cms.graphql.fallbacks import Fallbacks
 from cms.graphql.mutations import Mutation
+from cms.graphql.plans import Plans
 from cms.graphql.queries import Query
 from cms.graphql.scalars import DateTime
 from cms.graphql.types import Article, Contributor, ImageCredit, Tag
@@ -29,6 +33,29 @@ from cms.settings import Settings
 class Schema(strawberry.Schema):
     #: Parsed documents and validation results per operation text (set by build_schema).
     operations: Operations
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: What the fast executor keeps for this schema (when it runs on it).
+        self.fast_path = FastPath(Plans(self.config.default_resolver), Fallbacks())
+        #: The extensions cms's short path stands in for (set by build_schema): with any
+        #: other, every request takes Strawberry's general path, which runs them all.
+        self.known_extensions: tuple[Any, ...] = ()
+
+    @property
+    def fallbacks(self) -> int:
+        """How many queries the fast executor handed back to graphql-core so far."""
+        return self.fast_path.fallbacks.count
+
+    @property
+    def fallback_reasons(self) -> dict[str, int]:
+        """The same, by reason (see :mod:`cms.graphql.fallbacks`)."""
+        return dict(self.fast_path.fallbacks.reasons)
+
+    @property
+    def only_known_extensions(self) -> bool:
+        """Whether every extension of the schema is one the short path stands in for."""
+        return self.extensions == self.known_extensions
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -69,50 +96,27 @@ def build_schema(
     settings: Settings, extensions: Sequence[Callable[[], SchemaExtension]] = ()
 ) -> Schema:
     """The schema with the limits of ``settings`` (validation rules are built here, once),
-    and the host's ``extensions`` after cms's own."""
+    and the host's ``extensions`` after cms's own. Queries run on cms's fast executor unless
+    ``settings.fast_executor`` is off (then graphql-core's, as Strawberry sets it)."""
     rules = () if settings.introspection else (NoSchemaIntrospectionCustomRule,)
     operations = Operations(rules, settings)
-    extensions = [partial(OperationChecks, operations, settings), *extensions]
+    checks: Callable[[], SchemaExtension] = partial(OperationChecks, operations, settings)
     schema = Schema(
         query=Query,
         mutation=Mutation,
         types=[Article, Tag, Contributor, ImageCredit],
         scalar_overrides={datetime: DateTime},
-        extensions=extensions,
+        extensions=[checks, *extensions],
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=Executor,
+        execution_context_class=Executor if settings.fast_executor else None,
     )
     schema.operations = operations
+    schema.known_extensions = (checks,)
     return schema
 
 
-def schema_for(settings: Settings) -> Schema:
-    """The schema for these settings, built on first use (shared by settings that differ only
-    in what the schema does not depend on, such as the database)."""
-    return _schema_for(
-        Settings(
-            default_page_size=settings.default_page_size,
-            max_depth=settings.max_depth,
-            max_aliases=settings.max_aliases,
-            max_tokens=settings.max_tokens,
-            max_query_bytes=settings.max_query_bytes,
-            max_fields=settings.max_fields,
-            max_field_repeats=settings.max_field_repeats,
-            operation_cache_bytes=settings.operation_cache_bytes,
-            max_cost=settings.max_cost,
-            max_introspection_cost=settings.max_introspection_cost,
-            introspection=settings.introspection,
-        )
-    )
-
-
-@lru_cache(maxsize=8)
-def _schema_for(settings: Settings) -> Schema:
-    return build_schema(settings)
-
-
 #: The schema with the default settings (what `cms schema export` prints).
-schema = schema_for(Settings())
+schema = build_schema(Settings())
 
 
 def sdl() -> str:

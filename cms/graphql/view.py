@@ -6,15 +6,19 @@
 - Mutations are never run over GET (405 with ``Allow: POST``).
 - Request bodies over ``max_body_bytes`` get 413; malformed requests a 4xx with a JSON error.
 - Persisted queries (:mod:`cms.graphql.persisted`).
+- A response cache for what anonymous and read callers see (:mod:`cms.graphql.cache`).
 - Plain queries on a short path (:mod:`cms.graphql.direct`), everything else through Strawberry.
+
+Each HTTP request goes through the stages of :mod:`cms.graphql.pipeline` (read, caller, cache,
+execute, encode) as one :class:`~cms.graphql.pipeline.Exchange`. With ``CMS_FAST_EXECUTOR``
+off, or a host's own schema extensions, the short path is left out; with a host's extensions
+the response cache is too, so that they see every request.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -35,12 +39,13 @@ from cms.graphiql.page import render_page
 from cms.graphql.cache import Entry, ResponseCache, cache_key, etag_of
 from cms.graphql.checks import query_too_large
 from cms.graphql.context import Context
-from cms.graphql.direct import Plain, plain_request, respond, valid_document, valid_query
+from cms.graphql.direct import respond
 from cms.graphql.errors import code_for, formatted
 from cms.graphql.loaders import Loaders
 from cms.graphql.memo import declared
 from cms.graphql.persisted import PersistedQueries, PersistedQueryError
-from cms.graphql.schema import Schema, build_schema, schema_for
+from cms.graphql.pipeline import CachePlan, Exchange, valid_document, valid_query
+from cms.graphql.schema import Schema, build_schema
 from cms.observability import GRAPHQL_RESPONSE
 from cms.read.versions import current_version, next_publication
 from cms.read.visibility import Viewer
@@ -54,13 +59,6 @@ _REQUEST_ERROR_STATUS = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403}
 
 class BodyTooLarge(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class _Plan:
-    key: str
-    version: int
-    now: datetime
 
 
 def _matches(request: Request, etag: str) -> bool:
@@ -125,7 +123,7 @@ class GraphQLView(GraphQL[Context, None]):
         self, settings: Settings, extensions: Sequence[Callable[[], SchemaExtension]] = ()
     ) -> None:
         super().__init__(
-            build_schema(settings, extensions) if extensions else schema_for(settings),
+            build_schema(settings, extensions),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
         )
@@ -133,33 +131,20 @@ class GraphQLView(GraphQL[Context, None]):
         self.persisted = PersistedQueries(
             settings, lambda query: valid_document(self.schema, query) is not None
         )
-        self.cache = ResponseCache(settings) if settings.response_cache else None
+        known = self.schema.only_known_extensions
+        #: Plain queries take the short path (see :mod:`cms.graphql.direct`).
+        self.short_path = settings.fast_executor and known
+        #: Kept responses, for what anonymous and read callers see; none when a host's
+        #: extensions must see every request.
+        self.cache = ResponseCache(settings) if settings.response_cache and known else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope, receive=self._limited(scope, receive))
+        exchange = Exchange(scope, self._limited(scope, receive))
         try:
-            # Read once for the cache and the short path; None sends it the general way.
-            plain = await plain_request(self, request)
-            if plain is not None and (
-                too_large := query_too_large(plain[0], self.settings.max_query_bytes)
-            ):
-                # Refused at once: the general path would decode the whole body again.
-                result = ExecutionResult(data=None, errors=[too_large])
-                sub_response = await self.get_sub_response(request)
-                request.state.sub_response = sub_response
-                processed = await self.process_result(request, result)
-                await self.create_response(processed, sub_response)(scope, receive, send)
-                return
-            plan = await self._cache_plan(request, plain) if self.cache is not None else None
-            hit = self.cache.get(plan.key, plan.version, plan.now) if plan and self.cache else None
-            if plan is not None and hit is not None:
-                response = self._cached_response(request, hit)
-            else:
-                response = await respond(self, request, plain) or await self.run(request)
-                response = await self._fill_cache(request, plan, response)
+            response = await self._answer(exchange)
         except HTTPException as exc:
             status = exc.status_code
             if exc.reason == "Unsupported content type":
@@ -167,10 +152,10 @@ class GraphQLView(GraphQL[Context, None]):
             code = {405: "METHOD_NOT_ALLOWED", 415: "UNSUPPORTED_MEDIA_TYPE"}.get(
                 status, "BAD_REQUEST"
             )
-            response = error_response(request, status, exc.reason, code)
+            response = error_response(exchange, status, exc.reason, code)
         except BodyTooLarge:
             response = error_response(
-                request,
+                exchange,
                 413,
                 f"the request body is over the limit of {self.settings.max_body_bytes} bytes",
                 "PAYLOAD_TOO_LARGE",
@@ -178,38 +163,56 @@ class GraphQLView(GraphQL[Context, None]):
         except PersistedQueryError as exc:
             status = 400 if exc.code == "BAD_REQUEST" else 200
             if exc.code == "OPERATION_NOT_ALLOWED":
-                status = 403 if wants_graphql_response(request) else 200
-            response = error_response(request, status, str(exc), exc.code)
+                status = 403 if wants_graphql_response(exchange) else 200
+            response = error_response(exchange, status, str(exc), exc.code)
         await response(scope, receive, send)
 
-    async def _cache_plan(self, request: Request, plain: Plain | None) -> _Plan | None:
+    async def _answer(self, exchange: Exchange) -> Response:
+        """The pipeline: read the request (once, for the cache and the short path), refuse a
+        text over the byte limit, answer from the cache, else execute on the short path or
+        the general one, and keep what may be kept."""
+        operation = await exchange.read(self.decode_json, self.persisted)
+        if operation is not None and (
+            too_large := query_too_large(operation.query, self.settings.max_query_bytes)
+        ):
+            # Refused at once: the general path would decode the whole body again.
+            result = ExecutionResult(data=None, errors=[too_large])
+            processed = await self.process_result(exchange, result)
+            return self.create_response(processed, exchange.sub_response)
+        cache = self.cache
+        plan = await self._cache_plan(exchange) if cache is not None else None
+        if plan is not None and cache is not None:
+            hit = cache.get(plan.key, plan.version, plan.now)
+            if hit is not None:
+                return self._cached_response(exchange, hit)
+        response = await respond(self, exchange) if self.short_path else None
+        if response is None:
+            response = await self.run(exchange)
+        return await self._fill_cache(exchange, response)
+
+    async def _cache_plan(self, exchange: Exchange) -> CachePlan | None:
         """Where this request's response lives in the cache, or None when it may not be cached:
-        not a plain query (see :func:`plain_request`), or a caller who may see drafts."""
-        if plain is None:
-            return None  # the normal path answers it
-        authorization = request.headers.get("authorization")
-        if authorization:
-            try:
-                caller = await authenticate(authorization)
-            except AuthenticationError:
-                return None  # the normal path answers UNAUTHENTICATED
-            request.state.caller = caller
-            if caller.can_preview:
-                return None
-        query, name, variables, _ = plain
-        document = valid_query(self.schema, query, name)
-        operation = get_operation_ast(document, name) if document is not None else None
+        not a plain query (see :meth:`Exchange.read`), refused credentials (the general path
+        answers them), or a caller who may see drafts."""
+        operation = exchange.operation
         if operation is None:
+            return None  # the normal path answers it
+        caller, refused = await exchange.identify()
+        if refused is not None or caller.can_preview:
             return None
-        media = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
-        key = cache_key(query, name, declared(operation, variables or {}), media)
+        query, name = operation.query, operation.name
+        document = valid_query(self.schema, query, name)
+        found = get_operation_ast(document, name) if document is not None else None
+        if found is None:
+            return None
+        media = GRAPHQL_RESPONSE if wants_graphql_response(exchange) else JSON
+        key = cache_key(query, name, declared(found, operation.variables or {}), media)
         if key is None:
             return None
-        return _Plan(
-            key=key,
-            version=await current_version(),
-            now=utcnow(),
+        exchange.cache_plan = plan = CachePlan(
+            key=key, version=await current_version(), now=utcnow()
         )
+        return plan
 
     #: Cacheable answers depend on these request headers (shared caches must key on them).
     VARY = "Accept, Authorization"
@@ -225,11 +228,10 @@ class GraphQLView(GraphQL[Context, None]):
             return Response(status_code=304, headers=headers)
         return Response(entry.body, media_type=entry.media_type, headers=headers)
 
-    async def _fill_cache(
-        self, request: Request, plan: _Plan | None, response: Response
-    ) -> Response:
+    async def _fill_cache(self, exchange: Exchange, response: Response) -> Response:
+        plan = exchange.cache_plan
         if plan is None or self.cache is None:
-            if getattr(request.state, "private", False):
+            if exchange.private:
                 response.headers["Cache-Control"] = "private, no-store"
             return response
         body = bytes(response.body)
@@ -242,7 +244,7 @@ class GraphQLView(GraphQL[Context, None]):
         response.headers["ETag"] = etag
         response.headers["Cache-Control"] = self._cache_control()
         response.headers["Vary"] = self.VARY
-        if _matches(request, etag):
+        if _matches(exchange, etag):
             return Response(
                 status_code=304, headers={"ETag": etag, "Cache-Control": self._cache_control()}
             )
@@ -308,12 +310,17 @@ class GraphQLView(GraphQL[Context, None]):
                     del response["data"]
         if result.extensions:
             response["extensions"] = result.extensions
-        if graphql_response:
-            sub_response = getattr(request.state, "sub_response", None)
-            if sub_response is not None:
-                sub_response.status_code = status
-                sub_response.media_type = GRAPHQL_RESPONSE
+        if graphql_response and isinstance(request, Exchange):
+            sub_response = request.sub_response
+            sub_response.status_code = status
+            sub_response.media_type = GRAPHQL_RESPONSE
         return response
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        """The exchange's own response under way (see :attr:`Exchange.sub_response`)."""
+        if isinstance(request, Exchange):
+            return request.sub_response
+        return await super().get_sub_response(request)
 
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
@@ -363,18 +370,14 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         auth_error = None
-        if isinstance(request, Request):
-            request.state.sub_response = response
-        known = getattr(request.state, "caller", None) if isinstance(request, Request) else None
-        if known is not None:
-            caller = known  # authenticated already, while looking for a cached response
-        else:
+        if isinstance(request, Exchange):
+            caller, auth_error = await request.identify()  # perhaps known from the cache stage
+            request.private = caller.can_preview
+        else:  # a WebSocket, refused by the access check; or a request made elsewhere
             try:
                 caller = await authenticate(request.headers.get("authorization"))
             except AuthenticationError as exc:
                 caller, auth_error = ANONYMOUS, str(exc)
-        if isinstance(request, Request):
-            request.state.private = caller.can_preview
         viewer = Viewer(now=utcnow(), preview=caller.can_preview)
         return Context(
             request=request,

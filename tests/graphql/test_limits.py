@@ -14,7 +14,7 @@ from cms.app import ContentService
 from cms.bundled import operations
 from cms.fixtures.service import load_files
 from cms.graphql.limits import operation_cost
-from cms.graphql.schema import schema_for
+from cms.graphql.schema import build_schema
 from cms.settings import Settings
 from tests.conftest import SEED_JSON
 from tests.graphql.conftest import GraphQLClient
@@ -177,7 +177,7 @@ def test_example_operations_are_well_under_the_default_cost(name: str) -> None:
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     cost = operation_cost(
-        schema_for(settings)._schema, operation, fragments, example_variables(text), 20
+        build_schema(settings)._schema, operation, fragments, example_variables(text), 20
     )
     assert 0 < cost <= settings.max_cost // 10, cost
 
@@ -206,7 +206,7 @@ def test_client_introspection_leaves_room_under_the_introspection_limit(name: st
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
     cost = operation_cost(
-        schema_for(settings)._schema,
+        build_schema(settings)._schema,
         operation,
         fragments,
         {},

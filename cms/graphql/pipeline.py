@@ -1,0 +1,164 @@
+"""One HTTP request to the GraphQL endpoint on its way through the view, as one object.
+
+The view (:mod:`cms.graphql.view`) takes every request through the same stages::
+
+    read        the operation, when the request is a plain one      Exchange.read
+    caller      who is asking, authenticated once                   Exchange.identify
+    cache       whether and where its answer is kept                view (CachePlan)
+    execute     on the short path (cms.graphql.direct), else Strawberry's general path
+    encode      status, media type, body                            view.process_result
+
+and what a stage learns is kept on the :class:`Exchange` for the stages after it. The exchange
+*is* the request (a Starlette :class:`~starlette.requests.Request`): Strawberry's general
+path hands it back to the view's hooks (``get_context``, ``get_sub_response``,
+``process_result``) as it is, so they find the caller and the response under way on it,
+typed, rather than in ``request.state``.
+
+This module imports neither the view nor the short path; both import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cross_web import HTTPException
+from graphql import DocumentNode, OperationType, get_operation_ast
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope
+
+from cms.auth import ANONYMOUS, AuthenticationError, Caller, authenticate
+from cms.graphql.persisted import PersistedQueries
+from cms.graphql.schema import Schema
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """What a plain request asks: one operation text (a persisted query's resolved), sent as a
+    JSON POST or in a GET's parameters, with its operation name, variables and extensions."""
+
+    query: str
+    name: str | None
+    variables: dict[str, Any] | None
+    extensions: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CachePlan:
+    """Where a request's answer is kept in the response cache, and as of which content
+    version and time."""
+
+    key: str
+    version: int
+    now: datetime
+
+
+class Exchange(Request):
+    """An HTTP request to the endpoint, and what the pipeline has learnt of it so far."""
+
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        super().__init__(scope, receive)
+        #: The plain operation (see :meth:`read`); None sends the request the general way.
+        self.operation: Operation | None = None
+        #: Where the answer is kept, when it may be (set by the view's cache stage).
+        self.cache_plan: CachePlan | None = None
+        #: Whether the answer is for this caller's eyes only (drafts): never cached by anyone.
+        self.private = False
+        self._identified: tuple[Caller, str | None] | None = None
+        self._sub_response: Response | None = None
+
+    async def read(
+        self, decode_json: Callable[[str | bytes], object], persisted: PersistedQueries
+    ) -> Operation | None:
+        """The request's operation when it is plain, also kept as :attr:`operation`; None for
+        anything the general path should see (other methods and media types, batches,
+        malformed JSON or fields), which answers every problem exactly as before.
+        A persisted query's problem (an unknown hash) is raised for the caller to see."""
+        self.operation = operation = await self._read(decode_json, persisted)
+        return operation
+
+    async def _read(
+        self, decode_json: Callable[[str | bytes], object], persisted: PersistedQueries
+    ) -> Operation | None:
+        try:
+            if self.method == "POST":
+                media = self.headers.get("content-type", "").partition(";")[0].strip().lower()
+                if media != "application/json":
+                    return None
+                data = decode_json(await self.body())
+                if not isinstance(data, dict):
+                    return None
+            elif self.method == "GET":
+                params = self.query_params
+                data = {
+                    "query": params.get("query"),
+                    "operationName": params.get("operationName"),
+                    "variables": decode_json(params.get("variables") or "null"),
+                    "extensions": decode_json(params.get("extensions") or "null"),
+                }
+            else:
+                return None
+        except (ValueError, RecursionError, HTTPException):  # the general path explains it
+            return None
+        query, name = data.get("query"), data.get("operationName")
+        variables, extensions = data.get("variables"), data.get("extensions")
+        if not isinstance(query, str | None) or not isinstance(name, str | None):
+            return None
+        if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):
+            return None
+        query = persisted.resolve(query, extensions)
+        if not query:
+            return None
+        return Operation(query, name, variables, extensions)
+
+    async def identify(self) -> tuple[Caller, str | None]:
+        """Who is asking, from the ``Authorization`` header (looked up once per request), and
+        why their credentials were refused (then the caller is anonymous, and the operation
+        fails as a whole)."""
+        if self._identified is None:
+            try:
+                caller = await authenticate(self.headers.get("authorization"))
+            except AuthenticationError as exc:
+                self._identified = ANONYMOUS, str(exc)
+            else:
+                self._identified = caller, None
+        return self._identified
+
+    @property
+    def sub_response(self) -> Response:
+        """The response under way: status, media type and headers the stages set, before the
+        body is encoded into it (Strawberry's "sub-response")."""
+        if self._sub_response is None:
+            sub_response = Response()
+            sub_response.status_code = None  # type: ignore[assignment]  # the view decides
+            del sub_response.headers["content-length"]
+            self._sub_response = sub_response
+        return self._sub_response
+
+
+def valid_document(schema: Schema, query: str) -> DocumentNode | None:
+    """The parsed document of ``query`` when it parses and validates (both kept per text, see
+    :class:`cms.graphql.checks.Operations`); else None."""
+    operations = schema.operations
+    try:
+        document = operations.document(query)
+    except Exception:  # a syntax error, or a text over the byte or token limits
+        return None
+    if operations.errors(schema._schema, query, document):
+        return None
+    return document
+
+
+def valid_query(schema: Schema, query: str, name: str | None) -> DocumentNode | None:
+    """The parsed document of ``query`` when it is valid and ``name`` picks a query operation
+    in it; else None."""
+    document = valid_document(schema, query)
+    if document is None:
+        return None
+    operation = get_operation_ast(document, name)
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return None
+    return document

@@ -1,21 +1,33 @@
 """Inputs and payloads of the mutations (Relay style: one input and one payload each).
 
-Input fields left out are ``UNSET`` and leave the stored value as it is; payloads resolve from
-plain outcome values, like every other type here resolves from rows.
+Input fields left out are ``UNSET`` and leave the stored value as it is: the converters at the
+end turn inputs into the domain's typed fields (``UNSET`` becomes ``OMITTED``), so nothing
+below this edge sees the API's names. Payloads resolve from plain outcome values, like every
+other type here resolves from rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TypeVar, cast
 
 import strawberry
+from strawberry.types.unset import UnsetType
 
+from cms.content.state import (
+    OMITTED,
+    ArticleFields,
+    CreditFields,
+    Omitted,
+    TagFields,
+)
 from cms.content.validation import ErrorCode, FieldError
 from cms.graphql.types import Article, Tag
 from cms.models import ArticleStatus, TagKind
 from cms.read.rows import ArticleRow, TagRow
+
+T = TypeVar("T")
 
 UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode")
 
@@ -200,23 +212,57 @@ class DeleteTagPayload:
     errors: list[UserError]
 
 
-def given(value: Any) -> Any:
-    """An input as the camelCase mapping the write layer takes, without the left-out keys."""
-    if isinstance(value, list):
-        return [given(item) for item in value]
-    definition = getattr(value, "__strawberry_definition__", None)
-    if definition is None or not hasattr(definition, "fields"):  # scalars, enums
-        return value
-    result: dict[str, Any] = {}
-    for input_field in definition.fields:
-        item = getattr(value, input_field.python_name)
-        if item is strawberry.UNSET:
-            continue
-        name = input_field.graphql_name or _camel(input_field.python_name)
-        result[name] = given(item)
-    return result
+def _given(value: T | UnsetType) -> T | Omitted:
+    return OMITTED if value is strawberry.UNSET else cast(T, value)
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
+def _strings(value: list[str] | UnsetType | None) -> tuple[str, ...] | Omitted | None:
+    if value is strawberry.UNSET:
+        return OMITTED
+    return None if value is None else tuple(cast(list[str], value))
+
+
+def _optional(value: T | UnsetType | None) -> T | None:
+    return None if value is strawberry.UNSET else cast(T | None, value)
+
+
+def credit_fields(credit: ImageCreditInput) -> CreditFields:
+    """An ``ImageCreditInput`` as the domain's credit fields."""
+    return CreditFields(
+        text=credit.text,
+        organization=_given(credit.organization),
+        role=_given(credit.role),
+        contributors=_strings(credit.contributors),
+        image_url=_optional(credit.image_url),
+        caption=_optional(credit.caption),
+        alt_text=_optional(credit.alt_text),
+    )
+
+
+def article_fields(article: CreateArticleInput | UpdateArticleInput) -> ArticleFields:
+    """The article fields an input gives (left-out ones :data:`OMITTED`)."""
+    credits = article.image_credits
+    return ArticleFields(
+        slug=_given(article.slug),
+        title=_given(article.title),
+        summary=_given(article.summary),
+        body=_given(article.body),
+        status=_given(article.status),
+        published_at=_given(article.published_at),
+        tags=_strings(article.tags),
+        image_credits=OMITTED
+        if credits is strawberry.UNSET
+        else None
+        if credits is None
+        else tuple(credit_fields(credit) for credit in credits),
+    )
+
+
+def tag_fields(tag: CreateTagInput | UpdateTagInput) -> TagFields:
+    """The tag fields an input gives (left-out ones :data:`OMITTED`)."""
+    return TagFields(
+        slug=_given(tag.slug),
+        name=_given(tag.name),
+        kind=_given(tag.kind),
+        description=_given(tag.description),
+    )

@@ -1,5 +1,7 @@
-"""The ``Mutation`` root: each field hands its input to the write layer and reads the result
-back through fresh loaders, so the payload shows what was just written.
+"""The ``Mutation`` root: each field turns its input into a command (:mod:`cms.write.commands`),
+hands it to the write layer and reads the result back through fresh loaders, so the payload
+shows what was just written. Errors come back with domain field paths, renamed here to the
+API's (``image_credits.0.alt_text`` -> ``imageCredits.0.altText``).
 
 Access (a ``write`` token) is checked for the whole operation before anything runs; see
 :mod:`cms.graphql.permissions`.
@@ -11,6 +13,7 @@ from collections.abc import Awaitable
 
 import strawberry
 
+from cms.content.state import api_path
 from cms.content.text import unstorable
 from cms.content.validation import ErrorCode, FieldError
 from cms.graphql.context import Info
@@ -35,10 +38,11 @@ from cms.graphql.mutation_types import (
     UpdateArticlePayload,
     UpdateTagInput,
     UpdateTagPayload,
-    given,
+    article_fields,
+    tag_fields,
 )
 from cms.timeutil import utcnow
-from cms.write import articles, tags
+from cms.write import articles, commands, tags
 from cms.write.articles import Outcome
 from cms.write.tags import TagOutcome
 
@@ -62,11 +66,16 @@ def _version(value: int | None) -> int | None:
     return None if value is strawberry.UNSET else value
 
 
+def _errors(errors: list[FieldError]) -> list[FieldError]:
+    """Errors with the API's field names."""
+    return [FieldError(api_path(e.field), e.message, e.code) for e in errors]
+
+
 async def _article_result(info: Info, outcome: Awaitable[Outcome]) -> Result:
     done = await outcome
     info.context.reset_loaders()
     if done.errors or done.article_id is None:
-        return Result(errors=done.errors)
+        return Result(errors=_errors(done.errors))
     return Result(article=await info.context.loaders.article.load(done.article_id))
 
 
@@ -74,23 +83,21 @@ async def _tag_result(info: Info, outcome: Awaitable[TagOutcome]) -> Result:
     done = await outcome
     info.context.reset_loaders()
     if done.errors or done.tag_id is None:
-        return Result(errors=done.errors)
+        return Result(errors=_errors(done.errors))
     return Result(tag=await info.context.loaders.tag.load(done.tag_id))
 
 
 async def create_article(info: Info, input: CreateArticleInput) -> Result:
-    return await _article_result(info, articles.create_article(given(input), utcnow()))
+    command = commands.CreateArticle(article_fields(input))
+    return await _article_result(info, articles.create_article(command, utcnow()))
 
 
 async def update_article(info: Info, input: UpdateArticleInput) -> Result:
     pk = _pk(input.id, "Article")
     if pk is None:
         return _unknown("Article", input.id)
-    data = given(input)
-    data.pop("id"), data.pop("expectedVersion", None)
-    return await _article_result(
-        info, articles.update_article(pk, data, _version(input.expected_version), utcnow())
-    )
+    command = commands.UpdateArticle(pk, article_fields(input), _version(input.expected_version))
+    return await _article_result(info, articles.update_article(command, utcnow()))
 
 
 async def publish_article(info: Info, input: PublishArticleInput) -> Result:
@@ -98,62 +105,57 @@ async def publish_article(info: Info, input: PublishArticleInput) -> Result:
     if pk is None:
         return _unknown("Article", input.id)
     when = None if input.published_at is strawberry.UNSET else input.published_at
-    return await _article_result(
-        info, articles.publish_article(pk, _version(input.expected_version), when, utcnow())
-    )
+    command = commands.PublishArticle(pk, _version(input.expected_version), when)
+    return await _article_result(info, articles.publish_article(command, utcnow()))
 
 
 async def unpublish_article(info: Info, input: UnpublishArticleInput) -> Result:
     pk = _pk(input.id, "Article")
     if pk is None:
         return _unknown("Article", input.id)
-    return await _article_result(
-        info, articles.unpublish_article(pk, _version(input.expected_version), utcnow())
-    )
+    command = commands.UnpublishArticle(pk, _version(input.expected_version))
+    return await _article_result(info, articles.unpublish_article(command, utcnow()))
 
 
 async def restore_article_revision(info: Info, input: RestoreArticleRevisionInput) -> Result:
     pk = _pk(input.id, "Article")
     if pk is None:
         return _unknown("Article", input.id)
-    return await _article_result(
-        info,
-        articles.restore_revision(pk, input.version, _version(input.expected_version), utcnow()),
-    )
+    command = commands.RestoreArticle(pk, input.version, _version(input.expected_version))
+    return await _article_result(info, articles.restore_revision(command, utcnow()))
 
 
 async def delete_article(info: Info, input: DeleteArticleInput) -> Result:
     pk = _pk(input.id, "Article")
     if pk is None:
         return _unknown("Article", input.id)
-    done = await articles.delete_article(pk, _version(input.expected_version))
+    command = commands.DeleteArticle(pk, _version(input.expected_version))
+    done = await articles.delete_article(command)
     info.context.reset_loaders()
     if done.errors:
-        return Result(errors=done.errors)
+        return Result(errors=_errors(done.errors))
     return Result(deleted_id=to_global_id("Article", pk))
 
 
 async def create_tag(info: Info, input: CreateTagInput) -> Result:
-    return await _tag_result(info, tags.create_tag(given(input)))
+    return await _tag_result(info, tags.create_tag(commands.CreateTag(tag_fields(input))))
 
 
 async def update_tag(info: Info, input: UpdateTagInput) -> Result:
     pk = _pk(input.id, "Tag")
     if pk is None:
         return _unknown("Tag", input.id)
-    data = given(input)
-    data.pop("id")
-    return await _tag_result(info, tags.update_tag(pk, data))
+    return await _tag_result(info, tags.update_tag(commands.UpdateTag(pk, tag_fields(input))))
 
 
 async def delete_tag(info: Info, input: DeleteTagInput) -> Result:
     pk = _pk(input.id, "Tag")
     if pk is None:
         return _unknown("Tag", input.id)
-    done = await tags.delete_tag(pk)
+    done = await tags.delete_tag(commands.DeleteTag(pk))
     info.context.reset_loaders()
     if done.errors:
-        return Result(errors=done.errors)
+        return Result(errors=_errors(done.errors))
     return Result(deleted_id=to_global_id("Tag", pk))
 
 

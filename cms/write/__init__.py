@@ -1,6 +1,8 @@
-"""The write side: creating and changing content in transactions, for the CLI and mutations.
+"""The write side: typed commands applied to the stored state by one core.
 
-:mod:`.relations` writes an article's tag links and credits, :mod:`.names` turns the tag and
-contributor names an input gives into rows, :mod:`.revisions` keeps earlier states,
-:mod:`.articles` and :mod:`.tags` hold the operations the mutations call.
+:mod:`.commands` holds the commands the edges build, :mod:`.core` what every command does to
+the state (next state, bookkeeping, columns, revision), :mod:`.names` turns the tag and
+contributor names an input gives into rows, :mod:`.stored` reads the stored state back,
+:mod:`.relations` writes tag links and credits, :mod:`.articles` and :mod:`.tags` apply one
+command per transaction (the mutations); :mod:`cms.fixtures.apply` applies many (a load).
 """

@@ -1,33 +1,39 @@
-"""Article operations behind the mutations: create, update, publish, unpublish, restore, delete.
+"""Article commands applied one at a time, as the mutations do: create, update, publish,
+unpublish, restore, delete.
 
-Input is the camelCase shape of the GraphQL inputs with only the keys the caller gave. Each
-operation is one transaction; problems come back as :class:`FieldError` values and leave the
-database as it was. A change bumps ``version`` and ``updatedAt`` and keeps the previous state as
-a revision; the version check and the write are one conditional ``UPDATE``, so two writers
-holding the same version cannot both win.
+Each command is one transaction; problems come back as :class:`FieldError` values (domain field
+paths) and leave the database as it was. The next state comes from :mod:`.core`; a change bumps
+``version`` and ``updated_at`` and keeps the previous state as a revision; the version check
+and the write are one conditional ``UPDATE``, so two writers holding the same version cannot
+both win.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from cms.content.credits import parse_credit
-from cms.content.markdown import derived_columns
-from cms.content.slugs import slugify
-from cms.content.state import ArticleState, CreditState, changed_fields
+from cms.content.state import OMITTED, ArticleFields, ArticleState
 from cms.content.validation import ErrorCode, FieldError, validate_article
-from cms.fixtures.snapshot import StoredArticle, load_article
-from cms.models import Article, ArticleRevision, ArticleStatus, Tag
-from cms.write.names import resolve_contributors, resolve_tags
+from cms.models import Article, ArticleRevision, Tag
+from cms.write import core
+from cms.write.commands import (
+    ArticleCommand,
+    CreateArticle,
+    DeleteArticle,
+    PublishArticle,
+    RestoreArticle,
+    UnpublishArticle,
+    UpdateArticle,
+)
+from cms.write.names import Names
 from cms.write.relations import delete_relations, insert_credits, insert_tag_links
-from cms.write.revisions import revision_row
+from cms.write.stored import StoredArticle, load_article
 
 
 @dataclass
@@ -52,96 +58,17 @@ def _not_found(pk: int) -> _Refused:
 def _conflict(expected: int, current: int) -> _Refused:
     return _Refused(
         FieldError(
-            "expectedVersion",
+            "expected_version",
             f"the article is at version {current}, not {expected}: reload it and try again",
             ErrorCode.CONFLICT,
         )
     )
 
 
-@dataclass
-class _Relations:
-    """Tag ids and contributor ids resolved for a new state."""
-
-    tag_ids: list[int] = dataclasses.field(default_factory=list)
-    people_ids: dict[str, int] = dataclasses.field(default_factory=dict)
-
-
-async def _credits(
-    given: Sequence[Mapping[str, Any]], relations: _Relations
-) -> tuple[tuple[CreditState, ...], list[FieldError]]:
-    credits: list[CreditState] = []
-    errors: list[FieldError] = []
-    for position, data in enumerate(given):
-        text = data["text"].strip()
-        parsed = parse_credit(text)
-        names = data.get("contributors")
-        if names is None:
-            names = list(parsed.contributors)
-        people, problems = await resolve_contributors(
-            names, f"imageCredits.{position}.contributors"
-        )
-        errors.extend(problems)
-        relations.people_ids.update(people)
-        credits.append(
-            CreditState(
-                text=text,
-                organization=data.get("organization", parsed.organization),
-                role=data.get("role", parsed.role),
-                contributors=tuple(slug for slug, _ in people),
-                image_url=data.get("imageUrl"),
-                caption=data.get("caption"),
-                alt_text=data.get("altText"),
-            )
-        )
-    return tuple(credits), errors
-
-
-async def _fields(
-    data: Mapping[str, Any], relations: _Relations
-) -> tuple[dict[str, Any], list[FieldError]]:
-    """``ArticleState`` fields from the input's given keys (tags and credits resolved)."""
-    fields: dict[str, Any] = {}
-    errors: list[FieldError] = []
-    for key, name in (
-        ("slug", "slug"),
-        ("title", "title"),
-        ("summary", "summary"),
-        ("body", "body"),
-        ("publishedAt", "published_at"),
-    ):
-        if key in data:
-            fields[name] = data[key]
-    if data.get("status") is not None:
-        fields["status"] = ArticleStatus(data["status"])
-    if data.get("tags") is not None:
-        tags, problems = await resolve_tags(data["tags"])
-        errors.extend(problems)
-        fields["tags"] = tuple(slug for slug, _ in tags)
-        relations.tag_ids = [pk for _, pk in tags]
-    if data.get("imageCredits") is not None:
-        fields["image_credits"], problems = await _credits(data["imageCredits"], relations)
-        errors.extend(problems)
-    return fields, errors
-
-
-def _published(state: ArticleState, before: ArticleState | None, now: datetime) -> ArticleState:
-    """A published article always has a publication time: the one it had, or now."""
-    if state.status is ArticleStatus.PUBLISHED and state.published_at is None:
-        kept = before.published_at if before else None
-        return dataclasses.replace(state, published_at=kept or now)
-    return state
-
-
-def _columns(state: ArticleState) -> dict[str, Any]:
-    return {
-        "slug": state.slug,
-        "title": state.title,
-        "summary": state.summary,
-        **derived_columns(state.body),
-        "status": state.status,
-        "published_at": state.published_at,
-    }
+def _duplicate(slug: str) -> _Refused:
+    return _Refused(
+        FieldError("slug", f"another article already uses the slug {slug!r}", ErrorCode.DUPLICATE)
+    )
 
 
 async def _slug_taken(slug: str, pk: int | None = None) -> bool:
@@ -151,35 +78,50 @@ async def _slug_taken(slug: str, pk: int | None = None) -> bool:
     return await query.exists()
 
 
-def _duplicate(slug: str) -> _Refused:
-    return _Refused(
-        FieldError("slug", f"another article already uses the slug {slug!r}", ErrorCode.DUPLICATE)
-    )
+async def _resolved(fields: ArticleFields) -> tuple[dict[str, object], Names]:
+    """The state values ``fields`` give, with tags and contributors found or created."""
+    names = Names()
+    tags, people = core.names_in(fields)
+    if fields.tags is not OMITTED or fields.image_credits is not OMITTED:
+        await names.look_up(tags, people)
+    values, problems = core.resolve(fields, names)
+    if problems:
+        raise _Refused(*problems)
+    await names.create_missing()
+    return values, names
 
 
-async def create_article(data: Mapping[str, Any], now: datetime) -> Outcome:
-    if errors := validate_article(data):
+async def _write_relations(pk: int, write: core.ArticleWrite, names: Names | None) -> None:
+    """Replace the tag links and credits that changed (ids from ``names``, or looked up)."""
+    retag, recredit = write.retag, write.recredit
+    if write.before is not None:
+        await delete_relations([pk] if retag else [], [pk] if recredit else [])
+    if retag and write.state.tags:
+        tag_ids = names.tag_ids if names else await _tag_ids(write.state.tags)
+        await insert_tag_links([(pk, [tag_ids[slug] for slug in write.state.tags])])
+    if recredit and write.state.image_credits:
+        people = names.people_ids if names else {}
+        await insert_credits([(pk, write.state.image_credits)], people)
+
+
+async def _tag_ids(slugs: tuple[str, ...]) -> dict[str, int]:
+    return dict(await Tag.filter(slug__in=list(slugs)).values_list("slug", "id"))
+
+
+async def create_article(command: CreateArticle, now: datetime) -> Outcome:
+    if errors := validate_article(command.fields):
         return Outcome(None, errors)
-    slug = data.get("slug") or slugify(data["title"])
-    if not slug:
-        return Outcome(
-            None, [FieldError("title", "cannot make a slug from this title; give a slug")]
-        )
+    slug = core.article_slug(command.fields)
+    if isinstance(slug, FieldError):
+        return Outcome(None, [slug])
     try:
         async with in_transaction("default"):
             if await _slug_taken(slug):
                 raise _duplicate(slug)
-            relations = _Relations()
-            fields, problems = await _fields(data, relations)
-            if problems:
-                raise _Refused(*problems)
-            fields["slug"] = slug
-            state = _published(ArticleState(**fields), None, now)
-            article = await Article.create(
-                **_columns(state), created_at=now, updated_at=now, version=1
-            )
-            await insert_tag_links([(article.id, relations.tag_ids)])
-            await insert_credits([(article.id, state.image_credits)], relations.people_ids)
+            values, names = await _resolved(command.fields)
+            write = core.plan(None, core.next_state(None, values, now, slug), now)
+            article = await Article.create(**core.columns(write.state, write.meta))
+            await _write_relations(article.id, write, names)
     except _Refused as refused:
         return Outcome(None, refused.errors)
     except IntegrityError:
@@ -187,13 +129,11 @@ async def create_article(data: Mapping[str, Any], now: datetime) -> Outcome:
     return Outcome(article.id)
 
 
-async def _change(
-    pk: int,
-    expected_version: int | None,
-    now: datetime,
-    change: Callable[[StoredArticle, _Relations], Any],
-) -> Outcome:
-    """Apply ``change`` (returns the new state, or raises :class:`_Refused`) atomically."""
+Change = Callable[[StoredArticle], Awaitable[tuple[ArticleState, Names | None]]]
+
+
+async def _change(pk: int, expected_version: int | None, now: datetime, change: Change) -> Outcome:
+    """Apply ``change`` (gives the new state, or raises :class:`_Refused`) atomically."""
     try:
         async with in_transaction("default"):
             before = await load_article(pk)
@@ -201,102 +141,86 @@ async def _change(
                 raise _not_found(pk)
             if expected_version is not None and expected_version != before.meta.version:
                 raise _conflict(expected_version, before.meta.version)
-            relations = _Relations()
-            state: ArticleState = _published(await change(before, relations), before.state, now)
-            if state == before.state:
+            state, names = await change(before)
+            state = core.published(state, before.state, now)
+            write = core.plan(before, state, now)
+            if write.unchanged:
                 return Outcome(pk)
             if state.slug != before.state.slug and await _slug_taken(state.slug, pk):
                 raise _duplicate(state.slug)
             version = before.meta.version
             try:
                 updated = await Article.filter(id=pk, version=version).update(
-                    **_columns(state), updated_at=now, version=version + 1
+                    **core.columns(write.state, write.meta)
                 )
             except IntegrityError:  # the slug was taken since we looked
                 raise _duplicate(state.slug) from None
             # (SQLite counts rows that triggers touch too, so test for none rather than one.)
             if not updated:  # another writer got there between our read and this write
                 raise _conflict(expected_version or version, version + 1)
-            await revision_row(before, changed_fields(before.state, state), now).save()
-            retag = state.tags != before.state.tags
-            recredit = state.image_credits != before.state.image_credits
-            await delete_relations([pk] if retag else [], [pk] if recredit else [])
-            if retag:
-                await insert_tag_links([(pk, relations.tag_ids)])
-            if recredit:
-                await insert_credits([(pk, state.image_credits)], relations.people_ids)
+            if revision := write.revision(now):
+                await revision.save()
+            await _write_relations(pk, write, names)
     except _Refused as refused:
         return Outcome(None, refused.errors)
     return Outcome(pk)
 
 
-async def update_article(
-    pk: int, data: Mapping[str, Any], expected_version: int | None, now: datetime
-) -> Outcome:
-    if errors := validate_article(data, partial=True):
+async def update_article(command: UpdateArticle, now: datetime) -> Outcome:
+    if errors := validate_article(command.fields, partial=True):
         return Outcome(None, errors)
 
-    async def change(before: StoredArticle, relations: _Relations) -> ArticleState:
-        fields, problems = await _fields(data, relations)
-        if problems:
-            raise _Refused(*problems)
-        return dataclasses.replace(before.state, **fields)
+    async def change(before: StoredArticle) -> tuple[ArticleState, Names | None]:
+        values, names = await _resolved(command.fields)
+        slug = command.fields.slug if isinstance(command.fields.slug, str) else None
+        return core.next_state(before.state, values, now, slug), names
 
-    return await _change(pk, expected_version, now, change)
-
-
-async def publish_article(
-    pk: int, expected_version: int | None, published_at: datetime | None, now: datetime
-) -> Outcome:
-    async def change(before: StoredArticle, relations: _Relations) -> ArticleState:
-        when = published_at
-        if when is None and before.state.status is ArticleStatus.PUBLISHED:
-            when = before.state.published_at
-        return dataclasses.replace(
-            before.state, status=ArticleStatus.PUBLISHED, published_at=when or now
-        )
-
-    return await _change(pk, expected_version, now, change)
+    return await _change(command.id, command.expected_version, now, change)
 
 
-async def unpublish_article(pk: int, expected_version: int | None, now: datetime) -> Outcome:
-    async def change(before: StoredArticle, relations: _Relations) -> ArticleState:
-        return dataclasses.replace(before.state, status=ArticleStatus.DRAFT, published_at=None)
+async def publish_article(command: PublishArticle, now: datetime) -> Outcome:
+    async def change(before: StoredArticle) -> tuple[ArticleState, Names | None]:
+        return core.publish(before.state, command.published_at, now), None
 
-    return await _change(pk, expected_version, now, change)
+    return await _change(command.id, command.expected_version, now, change)
 
 
-async def restore_revision(
-    pk: int, version: int, expected_version: int | None, now: datetime
-) -> Outcome:
+async def unpublish_article(command: UnpublishArticle, now: datetime) -> Outcome:
+    async def change(before: StoredArticle) -> tuple[ArticleState, Names | None]:
+        return core.unpublish(before.state), None
+
+    return await _change(command.id, command.expected_version, now, change)
+
+
+async def restore_revision(command: RestoreArticle, now: datetime) -> Outcome:
     """Bring back a revision's state as a new version (credits stay as they are; tags deleted
     since then are left out)."""
 
-    async def change(before: StoredArticle, relations: _Relations) -> ArticleState:
-        revision = await ArticleRevision.get_or_none(article_id=pk, version=version)
+    async def change(before: StoredArticle) -> tuple[ArticleState, Names | None]:
+        revision = await ArticleRevision.get_or_none(article_id=command.id, version=command.version)
         if revision is None:
             raise _Refused(
-                FieldError("version", f"the article has no revision {version}", ErrorCode.NOT_FOUND)
+                FieldError(
+                    "version", f"the article has no revision {command.version}", ErrorCode.NOT_FOUND
+                )
             )
-        found = dict(await Tag.filter(slug__in=list(revision.tags)).values_list("slug", "id"))
-        slugs = [slug for slug in revision.tags if slug in found]
-        relations.tag_ids = [found[slug] for slug in slugs]
-        return dataclasses.replace(
-            before.state,
-            slug=revision.slug,
-            title=revision.title,
-            summary=revision.summary,
-            body=revision.body,
-            status=ArticleStatus(revision.status),
-            published_at=revision.published_at,
-            tags=tuple(slugs),
-        )
+        tags = await _tag_ids(tuple(revision.tags))
+        return core.restored(before.state, revision, tags), _Known(tags)
 
-    return await _change(pk, expected_version, now, change)
+    return await _change(command.id, command.expected_version, now, change)
 
 
-async def delete_article(pk: int, expected_version: int | None) -> Outcome:
+class _Known(Names):
+    """Names whose tag ids are already known (a restore's tags)."""
+
+    def __init__(self, tag_ids: dict[str, int]) -> None:
+        super().__init__()
+        self.tag_ids.update(tag_ids)
+
+
+async def delete_article(command: DeleteArticle) -> Outcome:
     """Delete an article (its credits, tag links and revisions go with it)."""
+    pk, expected_version = command.id, command.expected_version
     try:
         async with in_transaction("default"):
             current = await Article.filter(id=pk).values_list("version")
@@ -310,3 +234,19 @@ async def delete_article(pk: int, expected_version: int | None) -> Outcome:
     except _Refused as refused:
         return Outcome(None, refused.errors)
     return Outcome(None)
+
+
+async def apply(command: ArticleCommand, now: datetime) -> Outcome:
+    """Apply one article command (not a delete) in its own transaction."""
+    match command:
+        case CreateArticle():
+            return await create_article(command, now)
+        case UpdateArticle():
+            return await update_article(command, now)
+        case PublishArticle():
+            return await publish_article(command, now)
+        case UnpublishArticle():
+            return await unpublish_article(command, now)
+        case RestoreArticle():
+            return await restore_revision(command, now)
+    raise TypeError(command)

@@ -1,17 +1,18 @@
-"""Tag operations behind the mutations: create, update, delete."""
+"""Tag commands applied one at a time, as the mutations do: create, update, delete."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from cms.content.slugs import slugify
+from cms.content.state import TagState
 from cms.content.validation import ErrorCode, FieldError, validate_tag
-from cms.models import Tag, TagKind
+from cms.models import Tag
+from cms.write.commands import CreateTag, DeleteTag, UpdateTag
+from cms.write.core import next_tag
 
 
 @dataclass
@@ -28,46 +29,45 @@ def _not_found(pk: int) -> list[FieldError]:
     return [FieldError("id", f"no tag with this id ({pk})", ErrorCode.NOT_FOUND)]
 
 
-async def create_tag(data: Mapping[str, Any]) -> TagOutcome:
-    if errors := validate_tag(data):
+async def create_tag(command: CreateTag) -> TagOutcome:
+    fields = command.fields
+    if errors := validate_tag(fields):
         return TagOutcome(None, errors)
-    name = data["name"].strip()
-    slug = data.get("slug") or slugify(name)
+    name = str(fields.name).strip()
+    slug = fields.slug if isinstance(fields.slug, str) and fields.slug else slugify(name)
     if not slug:
         return TagOutcome(
             None, [FieldError("name", "cannot make a slug from this name; give a slug")]
         )
     if await Tag.filter(slug=slug).exists():
         return TagOutcome(None, _duplicate(slug))
+    state = next_tag(None, slug, fields)
     try:
         tag = await Tag.create(
-            slug=slug,
-            name=name,
-            kind=TagKind(data.get("kind") or TagKind.TOPIC),
-            description=data.get("description"),
+            slug=state.slug, name=state.name, kind=state.kind, description=state.description
         )
     except IntegrityError:
         return TagOutcome(None, _duplicate(slug))
     return TagOutcome(tag.id)
 
 
-async def update_tag(pk: int, data: Mapping[str, Any]) -> TagOutcome:
-    if errors := validate_tag(data, partial=True):
+async def update_tag(command: UpdateTag) -> TagOutcome:
+    fields, pk = command.fields, command.id
+    if errors := validate_tag(fields, partial=True):
         return TagOutcome(None, errors)
-    for key in ("slug", "name", "kind"):
-        if key in data and data[key] is None:
-            return TagOutcome(None, [FieldError(key, "must not be null")])
     async with in_transaction("default"):
         tag = await Tag.get_or_none(id=pk)
         if tag is None:
             return TagOutcome(None, _not_found(pk))
-        slug = data.get("slug", tag.slug)
+        slug = fields.slug if isinstance(fields.slug, str) else tag.slug
         if slug != tag.slug and await Tag.filter(slug=slug).exists():
             return TagOutcome(None, _duplicate(slug))
-        tag.slug = slug
-        tag.name = data["name"].strip() if "name" in data else tag.name
-        tag.kind = TagKind(data["kind"]) if "kind" in data else tag.kind
-        tag.description = data.get("description", tag.description)
+        before = TagState(tag.slug, tag.name, tag.kind, tag.description)
+        state = next_tag(before, slug, fields)
+        if state == before:
+            return TagOutcome(pk)
+        tag.slug, tag.name, tag.kind = state.slug, state.name, state.kind
+        tag.description = state.description  # type: ignore[assignment]
         try:
             await tag.save()
         except IntegrityError:
@@ -75,7 +75,7 @@ async def update_tag(pk: int, data: Mapping[str, Any]) -> TagOutcome:
     return TagOutcome(pk)
 
 
-async def delete_tag(pk: int) -> TagOutcome:
+async def delete_tag(command: DeleteTag) -> TagOutcome:
     """Delete a tag; articles that carried it lose it (their versions are unchanged)."""
-    deleted = await Tag.filter(id=pk).delete()
-    return TagOutcome(None, [] if deleted else _not_found(pk))
+    deleted = await Tag.filter(id=command.id).delete()
+    return TagOutcome(None, [] if deleted else _not_found(command.id))

@@ -11,7 +11,7 @@ from typing import Any
 from cms.models import ArticleStatus
 from cms.read.listing import Key, Listing, Ordering
 from cms.read.pages import UserInputError
-from cms.read.rows import ARTICLE_COLUMNS, LIST_COLUMNS, ArticleRow, article_row
+from cms.read.rows import ARTICLES, FULL_ARTICLE, LISTED_ARTICLE, ArticleRow
 from cms.read.sql import binary_order, fetch, ordered_join, placeholders
 from cms.read.visibility import Viewer
 
@@ -89,8 +89,7 @@ def listing(viewer: Viewer, article_filter: ArticleFilter | None = None) -> List
     visible, params = viewer.articles()
     conditions, filter_params = (article_filter or ArticleFilter()).conditions()
     return Listing(
-        columns=LIST_COLUMNS,
-        make_row=article_row,
+        selection=LISTED_ARTICLE,
         source="article a",
         conditions=(visible, *conditions),
         params=(*params, *filter_params),
@@ -103,8 +102,7 @@ def by_tag(viewer: Viewer) -> Listing[ArticleRow]:
     """Per tag (partition ``at.tag_id``): the articles carrying it that ``viewer`` may see."""
     visible, params = viewer.articles()
     return Listing(
-        columns=LIST_COLUMNS,
-        make_row=article_row,
+        selection=LISTED_ARTICLE,
         source=f"article_tag at {ordered_join()} article a ON a.id = at.article_id",
         conditions=(visible,),
         params=tuple(params),
@@ -116,26 +114,31 @@ def by_tag(viewer: Viewer) -> Listing[ArticleRow]:
 async def by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, ArticleRow]:
     visible, params = viewer.articles()
     rows = await fetch(
-        f"SELECT {ARTICLE_COLUMNS} FROM article a"
+        f"SELECT {FULL_ARTICLE.sql} FROM article a"
         f" WHERE a.id IN ({placeholders(len(ids))}) AND {visible}",
         [*ids, *params],
     )
-    return {row.pk: row for row in map(article_row, rows)}
+    return {row.pk: row for row in map(FULL_ARTICLE.make, rows)}
 
 
 async def by_slugs(viewer: Viewer, slugs: Sequence[str]) -> dict[str, ArticleRow]:
     visible, params = viewer.articles()
     rows = await fetch(
-        f"SELECT {ARTICLE_COLUMNS} FROM article a"
+        f"SELECT {FULL_ARTICLE.sql} FROM article a"
         f" WHERE a.slug IN ({placeholders(len(slugs))}) AND {visible}",
         [*slugs, *params],
     )
-    return {row.slug: row for row in map(article_row, rows)}
+    return {row.slug: row for row in map(FULL_ARTICLE.make, rows)}
+
+
+#: An article's id and body, for bodies left out of a list.
+_BODY = ARTICLES.pick("pk", "body")
+_BODY_PK, _BODY_TEXT = _BODY.at("pk"), _BODY.at("body")
 
 
 async def bodies(ids: Sequence[int]) -> dict[int, str]:
     """Bodies of articles read by a list (already checked for visibility there)."""
     rows = await fetch(
-        f"SELECT a.id, a.body FROM article a WHERE a.id IN ({placeholders(len(ids))})", ids
+        f"SELECT {_BODY.sql} FROM article a WHERE a.id IN ({placeholders(len(ids))})", ids
     )
-    return {row[0]: row[1] for row in rows}
+    return {row[_BODY_PK]: row[_BODY_TEXT] for row in rows}

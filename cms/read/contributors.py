@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cms.read.listing import Key, Listing, Ordering
-from cms.read.rows import CONTRIBUTOR_COLUMNS, ContributorRow, contributor_row
+from cms.read.rows import CONTRIBUTOR, CONTRIBUTORS, ContributorRow
 from cms.read.sql import binary_order, fetch, placeholders
 from cms.read.visibility import Viewer
 
@@ -35,46 +35,45 @@ def ordering() -> Ordering:
 
 def listing(viewer: Viewer) -> Listing[ContributorRow]:
     visible, params = _visible(viewer)
-    return Listing(
-        CONTRIBUTOR_COLUMNS,
-        contributor_row,
-        "contributor c",
-        (visible,),
-        tuple(params),
-        as_of=viewer.now,
-    )
+    return Listing(CONTRIBUTOR, "contributor c", (visible,), tuple(params), as_of=viewer.now)
+
+
+#: A contributor with the credit naming them.
+_OF_CREDIT = CONTRIBUTORS.select(before=[("credit_id", "cc.credit_id")])
+_CREDIT_ID = _OF_CREDIT.at("credit_id")
 
 
 async def by_credits(credit_ids: Sequence[int]) -> dict[int, list[ContributorRow]]:
     """Each credit's contributors, in the order they were given."""
     rows = await fetch(
-        f"SELECT cc.credit_id, {CONTRIBUTOR_COLUMNS} FROM credit_contributor cc"
+        f"SELECT {_OF_CREDIT.sql} FROM credit_contributor cc"
         " JOIN contributor c ON c.id = cc.contributor_id"
         f" WHERE cc.credit_id IN ({placeholders(len(credit_ids))})"
         " ORDER BY cc.credit_id, cc.position",
         credit_ids,
     )
     result: dict[int, list[ContributorRow]] = {credit_id: [] for credit_id in credit_ids}
+    make = _OF_CREDIT.make
     for row in rows:
-        result[row[0]].append(contributor_row(row[1:]))
+        result[row[_CREDIT_ID]].append(make(row))
     return result
 
 
 async def by_ids(viewer: Viewer, ids: Sequence[int]) -> dict[int, ContributorRow]:
     visible, params = _visible(viewer)
     rows = await fetch(
-        f"SELECT {CONTRIBUTOR_COLUMNS} FROM contributor c"
+        f"SELECT {CONTRIBUTOR.sql} FROM contributor c"
         f" WHERE c.id IN ({placeholders(len(ids))}) AND {visible}",
         [*ids, *params],
     )
-    return {row.pk: row for row in map(contributor_row, rows)}
+    return {row.pk: row for row in map(CONTRIBUTOR.make, rows)}
 
 
 async def by_slugs(viewer: Viewer, slugs: Sequence[str]) -> dict[str, ContributorRow]:
     visible, params = _visible(viewer)
     rows = await fetch(
-        f"SELECT {CONTRIBUTOR_COLUMNS} FROM contributor c"
+        f"SELECT {CONTRIBUTOR.sql} FROM contributor c"
         f" WHERE c.slug IN ({placeholders(len(slugs))}) AND {visible}",
         [*slugs, *params],
     )
-    return {row.slug: row for row in map(contributor_row, rows)}
+    return {row.slug: row for row in map(CONTRIBUTOR.make, rows)}

@@ -8,14 +8,15 @@ tie-break). :func:`fetch_pages` then reads a page of every parent's list at once
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from cms.read import counts
+from cms.read.columns import Selection, SelectList
 from cms.read.pages import Page, UserInputError, Window, encode_cursor
-from cms.read.sql import Row, as_datetime, fetch, placeholders
+from cms.read.sql import Row, as_datetime, fetch, fetch_value, placeholders
 
 R = TypeVar("R")
 
@@ -104,10 +105,10 @@ def _cursor_value(key: Key, raw: Any) -> Any:
 
 @dataclass(frozen=True)
 class Listing(Generic[R]):
-    """Rows of one kind: ``SELECT columns FROM source WHERE conditions``, per ``partition``."""
+    """Rows of one kind: ``SELECT selection FROM source WHERE conditions``, per ``partition``."""
 
-    columns: str
-    make_row: Callable[[Row], R]
+    #: What to select and how to make a row of it (see :mod:`cms.read.columns`).
+    selection: Selection[R]
     source: str
     conditions: tuple[str, ...] = ()
     params: tuple[Any, ...] = ()
@@ -129,6 +130,7 @@ class Listing(Generic[R]):
 
 
 def _key_values(ordering: Ordering, row: Row, start: int) -> tuple[Any, ...]:
+    """The sort-key values of ``row``, selected from position ``start`` on in key order."""
     values = []
     for offset, key in enumerate(ordering.keys):
         value = row[start + offset]
@@ -151,11 +153,14 @@ async def fetch_pages(
     where = " AND ".join(conditions) or "1 = 1"
     keys = ", ".join(key.expression for key in ordering.keys)
     order = ordering.sql(window.backward)
-    width = len(listing.columns.split(","))  # columns are plain comma-separated expressions
+    # The select list: the row's columns, then the sort keys, then (per parent) the parent key.
+    selection = listing.selection
+    keys_at = selection.width
+    parent_at = keys_at + len(ordering.keys)
     rows_by_parent: dict[Hashable, list[Row]] = {}
     if listing.partition is None or parents is None:
         sql = (
-            f"SELECT {listing.columns}, {keys} FROM {listing.source} WHERE {where} "
+            f"SELECT {selection.sql}, {keys} FROM {listing.source} WHERE {where} "
             f"ORDER BY {order} LIMIT ? OFFSET ?"
         )
         quick = listing.quick and window.offset <= QUICK_OFFSET
@@ -164,7 +169,7 @@ async def fetch_pages(
         )
     else:
         sql = (
-            f"SELECT * FROM (SELECT {listing.columns}, {keys}, {listing.partition} AS p_key, "
+            f"SELECT * FROM (SELECT {selection.sql}, {keys}, {listing.partition} AS p_key, "
             f"ROW_NUMBER() OVER (PARTITION BY {listing.partition} ORDER BY {order}) AS p_row "
             f"FROM {listing.source} WHERE {where}) AS ranked "
             "WHERE p_row > ? AND p_row <= ? ORDER BY p_key, p_row"
@@ -172,8 +177,9 @@ async def fetch_pages(
         limit = window.offset + window.limit + 1
         quick = listing.quick and window.offset <= QUICK_OFFSET
         for row in await fetch(sql, [*params, window.offset, limit], quick=quick):
-            rows_by_parent.setdefault(row[width + len(ordering.keys)], []).append(row)
+            rows_by_parent.setdefault(row[parent_at], []).append(row)
     pages: dict[Hashable, Page[R]] = {}
+    make = selection.make
     for parent in [TOP] if parents is None else parents:
         rows = rows_by_parent.get(parent, [])
         more = len(rows) > window.limit
@@ -181,9 +187,9 @@ async def fetch_pages(
         if window.backward:
             rows.reverse()
         pages[parent] = Page(
-            rows=[listing.make_row(row) for row in rows],
+            rows=[make(row) for row in rows],
             cursors=[
-                encode_cursor(ordering.name, _key_values(ordering, row, width)) for row in rows
+                encode_cursor(ordering.name, _key_values(ordering, row, keys_at)) for row in rows
             ],
             has_next=window.cursor is not None if window.backward else more,
             has_previous=more
@@ -218,13 +224,14 @@ async def _count(
 ) -> dict[Hashable, int]:
     where = " AND ".join(conditions) or "1 = 1"
     if listing.partition is None or parents is None:
-        rows = await fetch(
+        total = await fetch_value(
             f"SELECT COUNT(*) FROM {listing.source} WHERE {where}", params, quick=False
         )
-        return {TOP: int(rows[0][0])}
+        return {TOP: int(total)}
+    counted_by = SelectList.labelled([("parent", listing.partition), ("total", "COUNT(*)")])
+    parent_at, total_at = counted_by.at("parent"), counted_by.at("total")
     sql = (
-        f"SELECT {listing.partition}, COUNT(*) FROM {listing.source} WHERE {where} "
-        f"GROUP BY {listing.partition}"
+        f"SELECT {counted_by.sql} FROM {listing.source} WHERE {where} GROUP BY {listing.partition}"
     )
-    counted = {row[0]: int(row[1]) for row in await fetch(sql, params, quick=False)}
+    counted = {row[parent_at]: int(row[total_at]) for row in await fetch(sql, params, quick=False)}
     return {parent: counted.get(parent, 0) for parent in parents}

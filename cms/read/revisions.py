@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from cms.models import ArticleStatus
+from cms.read.columns import Column, Table
 from cms.read.listing import Key, Listing, Ordering
-from cms.read.sql import Row, as_datetime
+from cms.read.rows import STATUSES
+from cms.read.sql import as_datetime
 
 
 @dataclass(slots=True)
@@ -28,32 +30,32 @@ class RevisionRow:
     tags: list[str]
 
 
-COLUMNS = (
-    "r.id, r.article_id, r.version, r.created_at, r.changed_fields, r.slug, r.title, r.summary,"
-    " r.body, r.status, r.published_at, r.tags"
-)
-
-
 def _json(value: Any) -> list[str]:
     loaded = json.loads(value) if isinstance(value, (str, bytes)) else value
     return [str(item) for item in loaded or []]
 
 
-def revision_row(r: Row) -> RevisionRow:
-    return RevisionRow(
-        r[0],
-        r[1],
-        r[2],
-        as_datetime(r[3]),  # type: ignore[arg-type]
-        _json(r[4]),
-        r[5],
-        r[6],
-        r[7],
-        r[8],
-        ArticleStatus(r[9]),
-        as_datetime(r[10]),
-        _json(r[11]),
-    )
+#: Revisions, aliased ``r``.
+REVISIONS = Table(
+    RevisionRow,
+    "article_revision",
+    "r",
+    [
+        Column("pk", "id"),
+        Column("article_id", "article_id"),
+        Column("version", "version"),
+        Column("created_at", "created_at", as_datetime),
+        Column("changed_fields", "changed_fields", _json),
+        Column("slug", "slug"),
+        Column("title", "title"),
+        Column("summary", "summary"),
+        Column("body", "body"),
+        Column("status", "status", STATUSES),
+        Column("published_at", "published_at", as_datetime),
+        Column("tags", "tags", _json),
+    ],
+)
+REVISION = REVISIONS.select()
 
 
 def ordering() -> Ordering:
@@ -63,4 +65,4 @@ def ordering() -> Ordering:
 
 def by_article() -> Listing[RevisionRow]:
     """Per article (partition ``r.article_id``): its revisions."""
-    return Listing(COLUMNS, revision_row, "article_revision r", partition="r.article_id")
+    return Listing(REVISION, "article_revision r", partition="r.article_id")

@@ -1,4 +1,5 @@
-"""Row types the read queries return and the GraphQL types resolve from."""
+"""Row types the read queries return and the GraphQL types resolve from, each with the
+declaration of its columns (see :mod:`cms.read.columns`) and the selections queries use."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cms.models import ArticleStatus, TagKind
-from cms.read.sql import Row, as_datetime
+from cms.read.columns import Column, Table
+from cms.read.sql import as_datetime
 
 #: Stored values to enum members (a dict lookup: calling the enum class costs ~10x more).
-_STATUSES = {status.value: status for status in ArticleStatus}
-_KINDS = {kind.value: kind for kind in TagKind}
+STATUSES = {status.value: status for status in ArticleStatus}
+KINDS = {kind.value: kind for kind in TagKind}
 
 
 @dataclass(slots=True)
@@ -19,7 +21,7 @@ class ArticleRow:
     slug: str
     title: str
     summary: str | None
-    #: None when read by a list (see LIST_COLUMNS): the resolver then loads it when selected.
+    #: None when read by a list (see LISTED_ARTICLE): the resolver then loads it when selected.
     body: str | None
     status: ArticleStatus
     published_at: datetime | None
@@ -29,30 +31,31 @@ class ArticleRow:
     word_count: int
 
 
-#: The select list :func:`article_row` reads, for the table aliased ``a``.
-ARTICLE_COLUMNS = (
-    "a.id, a.slug, a.title, a.summary, a.body, a.status, a.published_at, a.created_at,"
-    " a.updated_at, a.version, a.word_count"
+#: Articles, aliased ``a``.
+ARTICLES = Table(
+    ArticleRow,
+    "article",
+    "a",
+    [
+        Column("pk", "id"),
+        Column("slug", "slug"),
+        Column("title", "title"),
+        Column("summary", "summary"),
+        Column("body", "body", omissible=True),
+        Column("status", "status", STATUSES),
+        Column("published_at", "published_at", as_datetime),
+        Column("created_at", "created_at", as_datetime),
+        Column("updated_at", "updated_at", as_datetime),
+        Column("version", "version"),
+        Column("word_count", "word_count"),
+    ],
 )
-#: The same without the body, for lists and pages: bodies are kilobytes each, carried through
-#: sorts and window functions and rarely asked for in a list (ArticleRow.body is then None).
-LIST_COLUMNS = ARTICLE_COLUMNS.replace("a.body,", "NULL,")
-
-
-def article_row(r: Row) -> ArticleRow:
-    return ArticleRow(
-        r[0],
-        r[1],
-        r[2],
-        r[3],
-        r[4],
-        _STATUSES[r[5]],
-        as_datetime(r[6]),
-        as_datetime(r[7]),  # type: ignore[arg-type]
-        as_datetime(r[8]),  # type: ignore[arg-type]
-        r[9],
-        r[10],
-    )
+#: Whole articles, for lookups by id or slug.
+FULL_ARTICLE = ARTICLES.select()
+#: Articles without their bodies, for lists and pages: bodies are kilobytes each, carried
+#: through sorts and window functions and rarely asked for in a list (ArticleRow.body is then
+#: None, and the resolver loads it when selected).
+LISTED_ARTICLE = ARTICLES.select(omit={"body"})
 
 
 @dataclass(slots=True)
@@ -64,11 +67,20 @@ class TagRow:
     description: str | None
 
 
-TAG_COLUMNS = "t.id, t.slug, t.name, t.kind, t.description"
-
-
-def tag_row(r: Row) -> TagRow:
-    return TagRow(r[0], r[1], r[2], _KINDS[r[3]], r[4])
+#: Tags, aliased ``t``.
+TAGS = Table(
+    TagRow,
+    "tag",
+    "t",
+    [
+        Column("pk", "id"),
+        Column("slug", "slug"),
+        Column("name", "name"),
+        Column("kind", "kind", KINDS),
+        Column("description", "description"),
+    ],
+)
+TAG = TAGS.select()
 
 
 @dataclass(slots=True)
@@ -78,11 +90,14 @@ class ContributorRow:
     name: str
 
 
-CONTRIBUTOR_COLUMNS = "c.id, c.slug, c.name"
-
-
-def contributor_row(r: Row) -> ContributorRow:
-    return ContributorRow(r[0], r[1], r[2])
+#: Contributors, aliased ``c``.
+CONTRIBUTORS = Table(
+    ContributorRow,
+    "contributor",
+    "c",
+    [Column("pk", "id"), Column("slug", "slug"), Column("name", "name")],
+)
+CONTRIBUTOR = CONTRIBUTORS.select()
 
 
 @dataclass(slots=True)
@@ -98,11 +113,21 @@ class CreditRow:
     alt_text: str | None
 
 
-CREDIT_COLUMNS = (
-    "ic.id, ic.article_id, ic.position, ic.text, ic.organization, ic.role, ic.image_url,"
-    " ic.caption, ic.alt_text"
+#: Image credits, aliased ``ic``.
+CREDITS = Table(
+    CreditRow,
+    "image_credit",
+    "ic",
+    [
+        Column("pk", "id"),
+        Column("article_id", "article_id"),
+        Column("position", "position"),
+        Column("text", "text"),
+        Column("organization", "organization"),
+        Column("role", "role"),
+        Column("image_url", "image_url"),
+        Column("caption", "caption"),
+        Column("alt_text", "alt_text"),
+    ],
 )
-
-
-def credit_row(r: Row) -> CreditRow:
-    return CreditRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8])
+CREDIT = CREDITS.select()

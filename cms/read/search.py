@@ -21,9 +21,10 @@ from typing import Any
 
 from cms.read import counts
 from cms.read.articles import ArticleFilter
+from cms.read.columns import SelectList
 from cms.read.pages import Page, UserInputError, Window, encode_cursor
-from cms.read.rows import LIST_COLUMNS, ArticleRow, article_row
-from cms.read.sql import Row, dialect, fetch, placeholders
+from cms.read.rows import ARTICLES, ArticleRow
+from cms.read.sql import Row, dialect, fetch, fetch_value, placeholders
 from cms.read.visibility import Viewer
 
 #: Words beyond this many are ignored (a pasted paragraph is not a useful query).
@@ -80,6 +81,32 @@ def _markers() -> tuple[str, str]:
 #: Stand-ins for "<" and ">" in text given to PostgreSQL's ts_headline.
 _ANGLES = "\ue002\ue003"
 
+#: A hit's id and score, best first (``score`` is what the ranking orders by).
+_RANKED = {
+    "postgres": SelectList.labelled(
+        [("pk", "a.id"), ("score", "ts_rank(a.search_vector, q.query)")]
+    ),
+    "sqlite": SelectList.labelled(
+        [("pk", "a.id"), ("score", f"-bm25(article_fts, {', '.join(str(w) for w in WEIGHTS)})")]
+    ),
+}
+#: A hit's article as lists read it, and its snippet. PostgreSQL: angle brackets would read as
+#: markup to the headline parser, which drops tags: stand-ins keep them as text until the
+#: snippet is escaped.
+_HIT = {
+    "postgres": ARTICLES.select(
+        omit={"body"},
+        after=[
+            (
+                "snippet",
+                "ts_headline('cms_search', translate(concat_ws(' … ',"
+                " a.title, a.summary, a.body_text), '<>', ?), q.query, ?)",
+            )
+        ],
+    ),
+    "sqlite": ARTICLES.select(omit={"body"}, after=[("snippet", "snippets.snippet")]),
+}
+
 
 def _snippet(raw: str | None, markers: tuple[str, str]) -> str:
     # html.escape leaves the markers alone: they hold no "&", "<" or ">".
@@ -133,9 +160,12 @@ async def search(
     # others keep their places (a cursor is a position in the ranking).
     hits: list[Hit] = []
     cursors: list[str] = []
+    selection = _HIT[dialect()]
+    snippet_at = selection.at("snippet")
     for position, (pk, score) in enumerate(chosen, start):
         if pk in found:
-            hits.append(Hit(article_row(found[pk][:11]), _snippet(found[pk][11], markers), score))
+            row = found[pk]
+            hits.append(Hit(selection.make(row), _snippet(row[snippet_at], markers), score))
             cursors.append(encode_cursor(ORDERING, (position,)))
     page = Page(
         rows=hits,
@@ -164,31 +194,30 @@ async def _ranking(
     Ranking scores every match (a common word matches most articles: about 0.1 s at 100,000),
     so the best :data:`RANKS_KEPT` are kept per content version and next publication, as
     counts are; pages past them are ranked on every request."""
+    ranked = _RANKED[dialect()]
+    pk_at, score_at = ranked.at("pk"), ranked.at("score")
     if dialect() == "postgres":
         where, params = _where(viewer, article_filter, "a.search_vector @@ q.query")
         sql = (
-            "SELECT a.id, ts_rank(a.search_vector, q.query) AS score"
-            " FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
+            f"SELECT {ranked.sql} FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
             f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?"
         )
         arguments: list[Any] = [" ".join(words(query)), *params]
     else:
         where, params = _where(viewer, article_filter, "article_fts MATCH ?")
-        weights = ", ".join(str(w) for w in WEIGHTS)
         sql = (
-            f"SELECT a.id, -bm25(article_fts, {weights}) AS score"
-            f" FROM article_fts {_VISIBILITY_JOIN} ON a.id = article_fts.rowid"
+            f"SELECT {ranked.sql} FROM article_fts {_VISIBILITY_JOIN} ON a.id = article_fts.rowid"
             f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?"
         )
         arguments = [match, *params]
     key = counts.key_for("search ranking", [sql], arguments, viewer.now, None)
     if key is None or start + count > RANKS_KEPT:
         rows = await fetch(sql, [*arguments, count, start], quick=False)
-        return [(int(row[0]), float(row[1])) for row in rows]
+        return [(int(row[pk_at]), float(row[score_at])) for row in rows]
     stamp, kept = await _rankings.lookup(key, viewer.now)
     if kept is None:
         rows = await fetch(sql, [*arguments, RANKS_KEPT, 0], quick=False)
-        kept = [(int(row[0]), float(row[1])) for row in rows]
+        kept = [(int(row[pk_at]), float(row[score_at])) for row in rows]
         _rankings.keep(key, stamp, kept)
     return kept[start : start + count]
 
@@ -206,13 +235,11 @@ async def _hit_rows(
     if not ids:
         return {}
     chosen = f"a.id IN ({placeholders(len(ids))})"
+    selection = _HIT[dialect()]
     if dialect() == "postgres":
         where, params = _where(viewer, article_filter, "a.search_vector @@ q.query")
         rows = await fetch(
-            # Angle brackets would read as markup to the headline parser, which drops tags:
-            # stand-ins keep them as text until the snippet is escaped.
-            f"SELECT {LIST_COLUMNS}, ts_headline('cms_search', translate(concat_ws(' … ',"
-            " a.title, a.summary, a.body_text), '<>', ?), q.query, ?)"
+            f"SELECT {selection.sql}"
             " FROM article a CROSS JOIN plainto_tsquery('cms_search', ?) AS q(query)"
             f" WHERE {chosen} AND {where}",
             [_ANGLES, _headline_options(markers), " ".join(words(query)), *ids, *params],
@@ -220,14 +247,15 @@ async def _hit_rows(
     else:
         where, params = _where(viewer, article_filter, "1 = 1")
         rows = await fetch(
-            f"SELECT {LIST_COLUMNS}, snippets.snippet FROM article a JOIN (SELECT rowid AS id,"
+            f"SELECT {selection.sql} FROM article a JOIN (SELECT rowid AS id,"
             f" snippet(article_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) AS snippet"
             " FROM article_fts WHERE article_fts MATCH ?"
             f" AND rowid IN ({placeholders(len(ids))})) AS snippets ON snippets.id = a.id"
             f" WHERE {where}",
             [*markers, match, *ids, *params],
         )
-    return {int(row[0]): row for row in rows}
+    pk_at = selection.at("pk")
+    return {int(row[pk_at]): row for row in rows}
 
 
 async def count(viewer: Viewer, query: str, article_filter: ArticleFilter | None) -> int:
@@ -251,10 +279,10 @@ async def count(viewer: Viewer, query: str, article_filter: ArticleFilter | None
         arguments = [match, *params]
     key = counts.key_for("search", [sql], arguments, viewer.now, None)
     if key is None:
-        return int((await fetch(sql, arguments, quick=False))[0][0])
+        return int(await fetch_value(sql, arguments, quick=False))
     stamp, kept = await counts.lookup(key, viewer.now)
     if kept is not None:
         return kept[None]
-    total = int((await fetch(sql, arguments, quick=False))[0][0])
+    total = int(await fetch_value(sql, arguments, quick=False))
     counts.keep(key, stamp, {None: total})
     return total

@@ -114,6 +114,16 @@ async def fetch(sql: str, params: Sequence[Any] = (), *, quick: bool = True) -> 
     return list(found)
 
 
+async def fetch_value(sql: str, params: Sequence[Any] = (), *, quick: bool = True) -> Any:
+    """The value of a statement that selects one expression (a count, a version): of its first
+    row, None when it gives no row. More than one expression is an error, not a guess."""
+    rows = await fetch(sql, params, quick=quick)
+    if not rows:
+        return None
+    (value,) = rows[0]
+    return value
+
+
 def as_datetime(value: Any) -> datetime | None:
     """A stored date-time (SQLite gives text, PostgreSQL a datetime) as an aware datetime."""
     if value is None:

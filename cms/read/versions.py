@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cms.models import ArticleStatus
-from cms.read.sql import as_datetime, fetch
+from cms.read.sql import as_datetime, fetch_value
 
 
 @dataclass(frozen=True)
@@ -64,16 +64,16 @@ def current_database() -> str | None:
 
 
 async def content_version() -> int:
-    rows = await fetch("SELECT version FROM content_version WHERE id = 1")
-    return int(rows[0][0])
+    return int(await fetch_value("SELECT version FROM content_version WHERE id = 1"))
 
 
 async def next_publication(now: datetime) -> datetime | None:
-    rows = await fetch(
-        "SELECT MIN(published_at) FROM article WHERE status = ? AND published_at > ?",
-        [ArticleStatus.PUBLISHED.value, now],
+    return as_datetime(
+        await fetch_value(
+            "SELECT MIN(published_at) FROM article WHERE status = ? AND published_at > ?",
+            [ArticleStatus.PUBLISHED.value, now],
+        )
     )
-    return as_datetime(rows[0][0]) if rows else None
 
 
 async def current_version() -> int:

@@ -122,15 +122,78 @@ def test_dockerfile_is_multi_stage_on_a_pinned_python_slim() -> None:
     build, runtime = stages[0], stages[-1]
     build_name = build[0].arguments.split()[-1]
     assert " AS " in build[0].arguments.upper()
-    assert any(
-        "pip wheel" in i.arguments and "[postgres]" in i.arguments
-        for i in build
-        if i.keyword == "RUN"
-    )
+    assert any(c[0] == "wheel" for c in _pip_commands(build))
     (install,) = [i for i in runtime if i.keyword == "RUN" and "pip install" in i.arguments]
     assert f"from={build_name}" in install.arguments  # the wheels come from the build stage
-    assert "cms[postgres]" in install.arguments
     assert "python -m venv" in install.arguments
+
+
+def _pip_commands(stage: list[Instruction]) -> list[list[str]]:
+    """The pip commands a stage runs (``python -m pip ...`` or ``.../bin/pip ...``), each from
+    its subcommand on."""
+    commands: list[list[str]] = []
+    for instruction in stage:
+        if instruction.keyword != "RUN":
+            continue
+        segment: list[str] = []
+        for word in [*shlex.split(instruction.arguments), "&&"]:
+            if word not in {"&&", "||", ";"}:
+                segment.append(word)
+                continue
+            for at, name in enumerate(segment):
+                if name.endswith("/pip") or (name == "pip" and segment[at - 1 : at] == ["-m"]):
+                    commands.append(segment[at + 1 :])
+                    break
+            segment = []
+    return commands
+
+
+def _fetching(stage: list[Instruction]) -> list[list[str]]:
+    """The stage's pip commands that get packages."""
+    return [c for c in _pip_commands(stage) if c[0] in {"install", "wheel", "download"}]
+
+
+def _option(command: list[str], name: str) -> str:
+    (value,) = [command[at + 1] for at, word in enumerate(command) if word == name]
+    return value
+
+
+def test_the_image_installs_the_locked_versions_checked_against_their_hashes() -> None:
+    """Every dependency in the image is the version requirements/runtime.lock pins, its file
+    checked against the lock's hash (twice: when downloaded, and when installed with no index),
+    and built by the backend requirements/build.lock pins; only cms itself is installed without
+    a lock, with --no-deps, so nothing is resolved that the lock does not name."""
+    build, runtime = _stages()[0], _stages()[-1]
+    build_name = build[0].arguments.split()[-1]
+    copied = [word for i in build if i.keyword == "COPY" for word in i.arguments.split()[:-1]]
+    assert {"requirements/build.lock", "requirements/runtime.lock"} <= set(copied)
+    for stage in (build, runtime):
+        for command in _fetching(stage):
+            if "--require-hashes" in command:
+                lock = Path(_option(command, "-r"))
+                assert lock.parent.name == "requirements", command
+                assert (REPO / "requirements" / lock.name).is_file(), command
+            else:
+                assert "--no-deps" in command, f"pip {' '.join(command)} resolves unlocked"
+    commands = _fetching(build)
+    backend = next(c for c in commands if c[0] == "install")
+    assert _option(backend, "-r") == "requirements/build.lock"
+    wheel = next(c for c in commands if c[0] == "wheel")
+    assert commands.index(backend) < commands.index(wheel)
+    assert {"--no-deps", "--no-build-isolation"} <= set(wheel)  # cms, with the locked backend
+    download = next(c for c in commands if c[0] == "download")
+    assert "--only-binary=:all:" in download  # nothing compiled: the files the lock hashed
+    assert _option(download, "-r") == "requirements/runtime.lock"
+    assert _option(download, "--dest") == _option(wheel, "--wheel-dir")
+    dependencies, cms = _fetching(runtime)
+    assert _pip_commands(runtime)[-1] == ["check"]  # and what is installed fits together
+    assert "--no-index" in dependencies and "--no-index" in cms
+    assert Path(_option(dependencies, "-r")).name == "runtime.lock"
+    assert cms[-1].startswith(_option(wheel, "--wheel-dir") + "/cms-")
+    (install,) = [i for i in runtime if i.keyword == "RUN" and "pip install" in i.arguments]
+    workdir = _only(build, "WORKDIR").arguments
+    lock_mount = f"from={build_name},source={workdir}/requirements,target="
+    assert lock_mount + str(Path(_option(dependencies, "-r")).parent) in install.arguments
 
 
 def test_runtime_stage_runs_as_a_fixed_non_root_user() -> None:

@@ -23,7 +23,6 @@ from cms.content.validation import ErrorCode, FieldError, validate_article
 from cms.models import Article, ArticleRevision, Tag
 from cms.write import core
 from cms.write.commands import (
-    ArticleCommand,
     CreateArticle,
     DeleteArticle,
     PublishArticle,
@@ -91,21 +90,15 @@ async def _resolved(fields: ArticleFields) -> tuple[dict[str, object], Names]:
     return values, names
 
 
-async def _write_relations(pk: int, write: core.ArticleWrite, names: Names | None) -> None:
-    """Replace the tag links and credits that changed (ids from ``names``, or looked up)."""
+async def _write_relations(pk: int, write: core.ArticleWrite, names: Names) -> None:
+    """Replace the tag links and credits that changed (ids from ``names``)."""
     retag, recredit = write.retag, write.recredit
     if write.before is not None:
         await delete_relations([pk] if retag else [], [pk] if recredit else [])
     if retag and write.state.tags:
-        tag_ids = names.tag_ids if names else await _tag_ids(write.state.tags)
-        await insert_tag_links([(pk, [tag_ids[slug] for slug in write.state.tags])])
+        await insert_tag_links([(pk, [names.tag_ids[slug] for slug in write.state.tags])])
     if recredit and write.state.image_credits:
-        people = names.people_ids if names else {}
-        await insert_credits([(pk, write.state.image_credits)], people)
-
-
-async def _tag_ids(slugs: tuple[str, ...]) -> dict[str, int]:
-    return dict(await Tag.filter(slug__in=list(slugs)).values_list("slug", "id"))
+        await insert_credits([(pk, write.state.image_credits)], names.people_ids)
 
 
 async def create_article(command: CreateArticle, now: datetime) -> Outcome:
@@ -129,7 +122,7 @@ async def create_article(command: CreateArticle, now: datetime) -> Outcome:
     return Outcome(article.id)
 
 
-Change = Callable[[StoredArticle], Awaitable[tuple[ArticleState, Names | None]]]
+Change = Callable[[StoredArticle], Awaitable[tuple[ArticleState, Names]]]
 
 
 async def _change(pk: int, expected_version: int | None, now: datetime, change: Change) -> Outcome:
@@ -170,7 +163,7 @@ async def update_article(command: UpdateArticle, now: datetime) -> Outcome:
     if errors := validate_article(command.fields, partial=True):
         return Outcome(None, errors)
 
-    async def change(before: StoredArticle) -> tuple[ArticleState, Names | None]:
+    async def change(before: StoredArticle) -> tuple[ArticleState, Names]:
         values, names = await _resolved(command.fields)
         slug = command.fields.slug if isinstance(command.fields.slug, str) else None
         return core.next_state(before.state, values, now, slug), names
@@ -179,15 +172,15 @@ async def update_article(command: UpdateArticle, now: datetime) -> Outcome:
 
 
 async def publish_article(command: PublishArticle, now: datetime) -> Outcome:
-    async def change(before: StoredArticle) -> tuple[ArticleState, Names | None]:
-        return core.publish(before.state, command.published_at, now), None
+    async def change(before: StoredArticle) -> tuple[ArticleState, Names]:
+        return core.publish(before.state, command.published_at, now), Names()
 
     return await _change(command.id, command.expected_version, now, change)
 
 
 async def unpublish_article(command: UnpublishArticle, now: datetime) -> Outcome:
-    async def change(before: StoredArticle) -> tuple[ArticleState, Names | None]:
-        return core.unpublish(before.state), None
+    async def change(before: StoredArticle) -> tuple[ArticleState, Names]:
+        return core.unpublish(before.state), Names()
 
     return await _change(command.id, command.expected_version, now, change)
 
@@ -196,7 +189,7 @@ async def restore_revision(command: RestoreArticle, now: datetime) -> Outcome:
     """Bring back a revision's state as a new version (credits stay as they are; tags deleted
     since then are left out)."""
 
-    async def change(before: StoredArticle) -> tuple[ArticleState, Names | None]:
+    async def change(before: StoredArticle) -> tuple[ArticleState, Names]:
         revision = await ArticleRevision.get_or_none(article_id=command.id, version=command.version)
         if revision is None:
             raise _Refused(
@@ -204,18 +197,12 @@ async def restore_revision(command: RestoreArticle, now: datetime) -> Outcome:
                     "version", f"the article has no revision {command.version}", ErrorCode.NOT_FOUND
                 )
             )
-        tags = await _tag_ids(tuple(revision.tags))
-        return core.restored(before.state, revision, tags), _Known(tags)
+        names = Names()
+        found = await Tag.filter(slug__in=list(revision.tags)).values_list("slug", "id")
+        names.tag_ids.update(found)
+        return core.restored(before.state, revision, names.tag_ids), names
 
     return await _change(command.id, command.expected_version, now, change)
-
-
-class _Known(Names):
-    """Names whose tag ids are already known (a restore's tags)."""
-
-    def __init__(self, tag_ids: dict[str, int]) -> None:
-        super().__init__()
-        self.tag_ids.update(tag_ids)
 
 
 async def delete_article(command: DeleteArticle) -> Outcome:
@@ -234,19 +221,3 @@ async def delete_article(command: DeleteArticle) -> Outcome:
     except _Refused as refused:
         return Outcome(None, refused.errors)
     return Outcome(None)
-
-
-async def apply(command: ArticleCommand, now: datetime) -> Outcome:
-    """Apply one article command (not a delete) in its own transaction."""
-    match command:
-        case CreateArticle():
-            return await create_article(command, now)
-        case UpdateArticle():
-            return await update_article(command, now)
-        case PublishArticle():
-            return await publish_article(command, now)
-        case UnpublishArticle():
-            return await unpublish_article(command, now)
-        case RestoreArticle():
-            return await restore_revision(command, now)
-    raise TypeError(command)

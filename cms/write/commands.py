@@ -108,6 +108,3 @@ class LoadContributor:
 
     slug: str
     name: str
-
-
-ArticleCommand = CreateArticle | UpdateArticle | PublishArticle | UnpublishArticle | RestoreArticle

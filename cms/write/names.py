@@ -74,7 +74,8 @@ class _Kind:
 
     def slug(self, entry: str) -> str | None:
         entry = entry.strip()
-        if entry in self.records or entry in self.stored:
+        if entry in self.records or entry in self.stored or entry in self.new:
+            # (``new``: made by an earlier entry of the same batch, as if stored already.)
             return entry
         named = self.record_names.get(entry) or self.stored_names.get(entry)
         if named:

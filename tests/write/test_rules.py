@@ -197,3 +197,19 @@ async def test_the_same_bad_input_gets_the_same_field_and_message(writer: GraphQ
     (problem,) = refused.value.problems
     assert (problem.field, problem.message) == (error["field"], error["message"])
     assert problem.field == "imageCredits.0.altText"
+
+
+async def test_a_batch_resolves_as_the_same_mutations_one_after_another(
+    writer: GraphQLClient,
+) -> None:
+    # A stored tag whose name looks like the slug an earlier entry of the batch makes.
+    await Tag.create(slug="named-like-a-slug", name="foo-bar", kind=TagKind.TOPIC)
+    first = {"title": "One", "body": "B", "tags": ["Foo Bar"]}
+    second = {"title": "Two", "body": "B", "tags": ["foo-bar", "Foo Bar"]}
+    await _load([{**first, "slug": "f1"}, {**second, "slug": "f2"}])
+    by_load = [(await _stored(slug)).state.tags for slug in ("f1", "f2")]
+    await Tag.filter(slug="foo-bar").delete()
+    await _mutate(writer, CREATE, {**first, "slug": "m1"})
+    await _mutate(writer, CREATE, {**second, "slug": "m2"})
+    by_mutation = [(await _stored(slug)).state.tags for slug in ("m1", "m2")]
+    assert by_load == by_mutation == [("foo-bar",), ("foo-bar",)]

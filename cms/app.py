@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from prometheus_client import CollectorRegistry, ProcessCollector
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -31,7 +32,11 @@ from tortoise.context import TortoiseContext, _current_context
 from cms import caches, db
 from cms.graphiql.page import assets_app
 from cms.graphql.view import GraphQLView
-from cms.health import health_routes, is_health_check
+from cms.health import HEALTH_PATHS, health_routes, relative_path
+from cms.metrics import PATH as METRICS_PATH
+from cms.metrics import metrics_route
+from cms.metrics.collector import ServiceCollector, fallbacks_of
+from cms.metrics.requests import RequestMetrics
 from cms.observability import RequestLogMiddleware, configure_logging, internal_error_handler
 from cms.read.sql import request_reads
 from cms.read.versions import request_scope
@@ -47,16 +52,28 @@ class ContentService:
         settings: Settings | None = None,
         *,
         extensions: Sequence[Callable[[], SchemaExtension]] = (),
+        standalone: bool = False,
     ) -> None:
         """``extensions``: Strawberry schema extensions of the host's own, run on every
-        request (which then all take Strawberry's general path, uncached)."""
+        request (which then all take Strawberry's general path, uncached). ``standalone``:
+        the service is the whole application (:func:`create_app`), so ``/metrics`` is served
+        unless the settings say otherwise; a service mounted in a host serves it only when
+        the settings ask (``CMS_METRICS``)."""
         self.settings = settings or get_settings()
-        caches.configure(self.settings)  # the process-wide caches' budgets in bytes
         self._tortoise: TortoiseContext | None = None
         view = GraphQLView(self.settings, extensions=extensions)
-        #: The GraphQL endpoint (its caches: ``view.cache``, ``view.persisted``,
-        #: ``view.schema.operations``).
+        #: The GraphQL endpoint.
         self.view = view
+        #: Every cache of this service, its own (see :mod:`cms.caches`).
+        self.caches = caches.Caches(self.settings)
+        responses = view.cache
+        self.caches.register(
+            caches.RESPONSES,
+            lambda: None if responses is None else responses.entries,
+            None if responses is None else lambda: (responses.hits, responses.misses),
+        )
+        self.caches.register(caches.PERSISTED_QUERIES, lambda: view.persisted.cache)
+        self.caches.register(caches.OPERATIONS, lambda: view.schema.operations.kept)
         self.routes: list[BaseRoute] = [
             *health_routes(lambda: self._tortoise is not None),
             Route("/graphql", view, methods=["GET", "POST"], name="graphql"),
@@ -64,20 +81,63 @@ class ContentService:
         ]
         if self.settings.graphiql:
             self.routes.append(Mount("/graphql/assets", app=assets_app(), name="graphiql-assets"))
-        #: The ASGI app to mount in a host (it has no lifespan of its own): request ids and
-        #: access logs around the routes, each request in the service's database context.
-        self.app: ASGIApp = RequestLogMiddleware(
-            secured(
-                _WithDatabase(
-                    Starlette(
-                        routes=self.routes,
-                        exception_handlers={Exception: internal_error_handler},
-                    ),
-                    self,
+        serves_metrics = self.settings.metrics if self.settings.metrics is not None else standalone
+        #: The service's own Prometheus registry (None when metrics are off): a host that
+        #: serves metrics of its own can collect it too.
+        self.metrics: CollectorRegistry | None = None
+        if serves_metrics:
+            self.metrics = CollectorRegistry()
+            self.routes.append(metrics_route(self.metrics))
+        app: ASGIApp = secured(
+            _WithDatabase(
+                Starlette(
+                    routes=self.routes, exception_handlers={Exception: internal_error_handler}
                 ),
-                self.settings,
+                self,
+                without_database=HEALTH_PATHS | {METRICS_PATH} if serves_metrics else HEALTH_PATHS,
+            ),
+            self.settings,
+        )
+        if self.metrics is not None:
+            app = self._metered(app, self.metrics, standalone=standalone)
+        #: The ASGI app to mount in a host (it has no lifespan of its own): request ids and
+        #: access logs around the routes (metrics counted within, when on), each request in
+        #: the service's database context, with the service's caches.
+        self.app: ASGIApp = RequestLogMiddleware(
+            app, quiet=[METRICS_PATH] if serves_metrics else []
+        )
+
+    def _metered(self, app: ASGIApp, registry: CollectorRegistry, *, standalone: bool) -> ASGIApp:
+        """``app`` with its requests counted, and ``registry`` collecting them, the caches,
+        the fast path's hand-backs and the database connections; the process's own metrics
+        (memory, CPU, open files) too when the service is the whole application."""
+        persisted, schema, responses = self.view.persisted, self.view.schema, self.view.cache
+
+        def persisted_text(digest: str) -> str | None:
+            return persisted.registered.get(digest) or persisted.cache.peek(digest)
+
+        def pools() -> list[db.PoolUse]:
+            tortoise = self._tortoise
+            return [] if tortoise is None else db.pool_use(tortoise)
+
+        requests = RequestMetrics(
+            app,
+            routes=[route.path for route in self.routes if isinstance(route, Route)],
+            mounts=[route.path for route in self.routes if isinstance(route, Mount)],
+            persisted=persisted_text,
+        )
+        registry.register(
+            ServiceCollector(
+                requests=requests,
+                caches=self.caches.sizes,
+                response_hit_bytes=None if responses is None else lambda: responses.hit_bytes,
+                fallbacks=lambda: fallbacks_of(schema),
+                pools=pools,
             )
         )
+        if standalone:
+            ProcessCollector(registry=registry)
+        return requests
 
     @asynccontextmanager
     async def lifespan(self, app: Any = None, *, check: bool = False) -> AsyncIterator[None]:
@@ -97,16 +157,21 @@ class ContentService:
 
 
 class _WithDatabase:
-    """Runs every request inside the service's Tortoise context.
+    """Runs every request inside the service's Tortoise context, with the service's caches.
 
     Tortoise 1.x keeps its state in a context variable; the lifespan sets it in the lifespan
     task, which request tasks do not inherit. Entering the context per request gives each
-    request the connections the lifespan opened, and keeps two services in one process apart.
+    request the connections the lifespan opened, and keeps two services in one process apart;
+    so does making the service's :class:`cms.caches.Caches` the current ones.
     """
 
-    def __init__(self, app: ASGIApp, service: ContentService) -> None:
+    def __init__(
+        self, app: ASGIApp, service: ContentService, *, without_database: frozenset[str]
+    ) -> None:
         self.app = app
         self.service = service
+        #: Paths answered while the database is closed (they say so themselves, if it matters).
+        self.without_database = without_database
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         tortoise = self.service._tortoise
@@ -114,7 +179,7 @@ class _WithDatabase:
             await self.app(scope, receive, send)
             return
         if tortoise is None:
-            if is_health_check(scope):  # /healthz needs no database; /readyz says it is closed
+            if scope["type"] == "http" and relative_path(scope) in self.without_database:
                 await self.app(scope, receive, send)
                 return
             response = JSONResponse(
@@ -130,15 +195,17 @@ class _WithDatabase:
             )
             await response(scope, receive, send)
             return
-        # Set the context variable per request with a token of our own: the context object's
-        # own __enter__ keeps one token on the shared instance, which overlapping requests
-        # overwrite (and then reset from the wrong task).
+        # Set the context variables per request with tokens of our own: the Tortoise context
+        # object's own __enter__ keeps one token on the shared instance, which overlapping
+        # requests overwrite (and then reset from the wrong task).
         token = _current_context.set(tortoise)
+        kept = caches.active.set(self.service.caches)
         try:
             settings = self.service.settings
             with request_reads(db.replica_names(settings)), request_scope(settings.database_url):
                 await self.app(scope, receive, send)
         finally:
+            caches.active.reset(kept)
             _current_context.reset(token)
 
 
@@ -191,6 +258,6 @@ class _Standalone(Starlette):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """The standalone app: the service's routes with a lifespan that opens the database."""
-    service = ContentService(settings)
+    service = ContentService(settings, standalone=True)
     configure_logging(service.settings)
     return _Standalone(service)

@@ -17,6 +17,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -321,3 +322,46 @@ async def check(settings: Settings | None = None) -> None:
     """Raise :class:`DatabaseError` unless the database can be served (see :func:`database`)."""
     async with database(settings, check=True):
         pass
+
+
+@dataclass(frozen=True)
+class PoolUse:
+    """The connections one configured database (``default``, ``replica0``, ...) holds now."""
+
+    name: str
+    #: Connections open.
+    open: int
+    #: Open connections serving a statement or a transaction now.
+    in_use: int
+    #: Most connections it will open.
+    max: int
+
+    @property
+    def idle(self) -> int:
+        return self.open - self.in_use
+
+
+def pool_use(tortoise: TortoiseContext) -> list[PoolUse]:
+    """How each database of an open Tortoise context uses its connections: an asyncpg or
+    psycopg pool's size and idle connections; on SQLite, the connection statements run on
+    (in use while it runs one or a transaction) and the quick-read connection, once open."""
+    handler = tortoise.connections
+    return [_pool_use(name, handler.get(name)) for name in handler.db_config]
+
+
+def _pool_use(name: str, client: Any) -> PoolUse:
+    pool: Any = getattr(client, "_pool", None)
+    if hasattr(pool, "get_idle_size"):  # asyncpg
+        size = pool.get_size()
+        return PoolUse(name, size, size - pool.get_idle_size(), pool.get_max_size())
+    if hasattr(pool, "get_stats"):  # psycopg_pool
+        stats = pool.get_stats()
+        size = int(stats.get("pool_size", 0))
+        return PoolUse(name, size, size - int(stats.get("pool_available", 0)), pool.max_size)
+    if hasattr(client, "pool_maxsize"):  # PostgreSQL, no pool until the first statement
+        return PoolUse(name, 0, 0, int(client.pool_maxsize))
+    opened = int(getattr(client, "_connection", None) is not None)
+    reader = int(getattr(client, "_reader", None) is not None)
+    lock = getattr(client, "_lock", None)
+    busy = int(opened and isinstance(lock, asyncio.Lock) and lock.locked())
+    return PoolUse(name, opened + reader, busy, 2)

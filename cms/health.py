@@ -33,13 +33,13 @@ READY_TIMEOUT_SECONDS = 5.0
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def is_health_check(scope: Scope) -> bool:
-    """Whether ``scope`` asks for a health path (relative to where the service is mounted)."""
+def relative_path(scope: Scope) -> str:
+    """The path ``scope`` asks for, relative to where the service is mounted."""
     path: str = scope.get("path", "")
     root_path: str = scope.get("root_path", "")
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
-    return scope.get("type") == "http" and path in HEALTH_PATHS
+    return path
 
 
 def _unavailable(reason: str) -> JSONResponse:

@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -55,10 +56,13 @@ def request_id_for(incoming: str | None) -> str:
 
 
 class RequestLogMiddleware:
-    """Pure ASGI middleware: request id in and out, and one access log line per request."""
+    """Pure ASGI middleware: request id in and out, and one access log line per request
+    (at DEBUG for the ``quiet`` paths, relative to where the service is mounted: a scraper's
+    requests every few seconds would drown the others)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, quiet: Iterable[str] = ()) -> None:
         self.app = app
+        self.quiet = frozenset(quiet)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,7 +106,12 @@ class RequestLogMiddleware:
                 await internal_error(scope, request_id)(scope, receive, send_with_id)
         finally:
             _request_id.reset(token)
-            _log_request(scope, status, time.perf_counter() - started, request_id)
+            seconds = time.perf_counter() - started
+            if self.quiet and _relative_path(scope) in self.quiet:
+                if access_logger.isEnabledFor(logging.DEBUG):
+                    _log_request(scope, status, seconds, request_id, logging.DEBUG)
+            else:
+                _log_request(scope, status, seconds, request_id, logging.INFO)
 
 
 def internal_error(scope: Scope, request_id: str | None) -> Response:
@@ -127,13 +136,20 @@ async def internal_error_handler(request: Request, exc: Exception) -> Response:
     return internal_error(request.scope, current_request_id())
 
 
-def _log_request(scope: Scope, status: int, seconds: float, request_id: str) -> None:
+def _relative_path(scope: Scope) -> str:
+    path: str = scope.get("path", "")
+    root_path: str = scope.get("root_path", "")
+    return path[len(root_path) :] if root_path and path.startswith(root_path) else path
+
+
+def _log_request(scope: Scope, status: int, seconds: float, request_id: str, level: int) -> None:
     client = scope.get("client")
     address = f"{client[0]}:{client[1]}" if client else None
     method: str = scope.get("method", "")
     path: str = scope.get("path", "")
     duration_ms = round(seconds * 1000, 2)
-    access_logger.info(
+    access_logger.log(
+        level,
         "%s %s %d %.2fms request_id=%s client=%s",
         method,
         path,

@@ -1,8 +1,17 @@
-"""The byte-bounded cache every per-process cache is made of."""
+"""The byte-bounded cache every cache is made of, and the caches each service keeps."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from cms import caches
 from cms.bounded import BoundedCache
+from cms.caches import Caches
+from cms.graphql.inputs import BodyFormat
+from cms.graphql.resolvers import _formatted
+from cms.read import counts
+from cms.read.versions import Stamp
+from cms.settings import Settings
 
 
 def test_bounded_in_bytes_not_entries() -> None:
@@ -62,3 +71,39 @@ def test_an_entry_grown_too_heavy_goes() -> None:
     assert cache.bytes == 250 and "a" in cache
     cache.grow("a", 100)
     assert "a" not in cache and cache.bytes == 0
+
+
+def test_kept_results_live_with_the_caches_of_the_service_serving_the_request() -> None:
+    """A kind of kept result (counts.Kept) keeps its values with the current service's caches,
+    within its share of that service's budget; outside a service's request nothing is kept."""
+    kind: counts.Kept[int] = counts.Kept(0.25)
+    mine, other = Caches(Settings(kept_results_bytes=40_000)), Caches(Settings())
+    stamp = Stamp(version=1, since=datetime(2025, 1, 1, tzinfo=UTC), until=None)
+    kind.keep("key", stamp, 1)  # outside any request
+    assert [size.entries for size in (*mine.sizes(), *other.sizes())] == [0, 0, 0, 0]
+    token = caches.active.set(mine)
+    try:
+        kind.keep("key", stamp, 1)
+    finally:
+        caches.active.reset(token)
+    store = mine.kept(kind, kind.share)
+    assert (len(store), store.max_bytes, store.peek("key")) == (1, 10_000, (stamp, 1))
+    kept = {size.name: size.entries for size in mine.sizes()}
+    assert kept == {"kept_results": 1, "rendered_bodies": 0}
+    assert len(other.kept(kind, kind.share)) == 0
+    counts.forget()
+    assert len(store) == 0
+
+
+def test_rendered_bodies_are_kept_by_the_service_serving_the_request() -> None:
+    mine = Caches(Settings(render_cache_bytes=100_000))
+    assert _formatted("*hi*", BodyFormat.HTML) == "<p><em>hi</em></p>\n"
+    assert len(mine.rendered) == 0  # outside a request: rendered, not kept
+    token = caches.active.set(mine)
+    try:
+        for _ in range(2):
+            assert _formatted("*hi*", BodyFormat.HTML) == "<p><em>hi</em></p>\n"
+    finally:
+        caches.active.reset(token)
+    assert (len(mine.rendered), mine.rendered_misses, mine.rendered_hits) == (1, 1, 1)
+    assert mine.rendered.max_bytes == 100_000

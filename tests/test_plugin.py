@@ -9,12 +9,14 @@ per-request context handling.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -288,3 +290,59 @@ async def test_standalone_app_serves_at_graphql(db_settings: Settings) -> None:
         async with running(app):
             await check_mounted(client, "")
         await check_closed(client, "/graphql")
+
+
+async def test_two_services_in_one_host_keep_their_own_caches(db_settings: Settings) -> None:
+    """Two services on one database share no cache: each renders, counts and caches for
+    itself, within the budgets of its own settings, and its /metrics reports its own sizes."""
+    await seed(db_settings)
+    a = ContentService(dataclasses.replace(db_settings, metrics=True, render_cache_bytes=100_000))
+    b = ContentService(dataclasses.replace(db_settings, metrics=True, kept_results_bytes=50_000))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with a.lifespan(app), b.lifespan(app):
+            yield
+
+    host = Starlette(routes=[Mount("/a", app=a.app), Mount("/b", app=b.app)], lifespan=lifespan)
+    page = f'{{ article(slug: "{SEED_SLUG}") {{ body(format: HTML) }} }}'
+    count = "{ articles { totalCount } }"
+    async with http(host) as client, running(host):
+        for _ in range(2):
+            await graphql(client, "/a/graphql", page)
+        await graphql(client, "/a/graphql", count)
+        sizes = {name: await cache_sizes(client, f"/{name}/metrics") for name in ("a", "b")}
+        assert sizes["a"]["responses"] == (2, 2, 1)  # entries, misses, hits
+        assert sizes["a"]["rendered_bodies"][0] == sizes["a"]["kept_results"][0] == 1
+        assert all(entries == 0 for entries, _, _ in sizes["b"].values()), sizes["b"]
+        await graphql(client, "/b/graphql", page)  # rendered again: nothing of a's is seen
+        sizes["b"] = await cache_sizes(client, "/b/metrics")
+        assert sizes["b"]["responses"] == (1, 1, 0)
+        assert sizes["b"]["rendered_bodies"] == (1, 1, 0)
+    assert a.caches.rendered.max_bytes == 100_000
+    assert b.caches.rendered.max_bytes == db_settings.render_cache_bytes
+    budgets = {service: dict(budget_of(service)) for service in (a, b)}
+    assert budgets[a]["kept_results"] == db_settings.kept_results_bytes
+    assert budgets[b]["kept_results"] == 50_000
+
+
+async def cache_sizes(client: httpx.AsyncClient, url: str) -> dict[str, tuple[float, ...]]:
+    """Entries, misses and hits of each cache, as ``url`` (a service's /metrics) reports."""
+    response = await client.get(url)
+    assert response.status_code == 200, response.text
+    found: dict[str, dict[str, float]] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if "cache" in sample.labels:
+                found.setdefault(sample.labels["cache"], {})[sample.name] = sample.value
+    return {
+        cache: tuple(
+            values.get(name, 0.0)
+            for name in ("cms_cache_entries", "cms_cache_misses_total", "cms_cache_hits_total")
+        )
+        for cache, values in found.items()
+    }
+
+
+def budget_of(service: ContentService) -> list[tuple[str, int]]:
+    return [(size.name, size.budget) for size in service.caches.sizes()]

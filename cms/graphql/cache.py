@@ -65,21 +65,31 @@ def etag_of(body: bytes) -> str:
 class ResponseCache:
     """Response bodies within ``response_cache_bytes`` (:class:`cms.bounded.BoundedCache`:
     responses asked for again outlast a flood of one-off queries); a body over
-    ``response_cache_entry_bytes`` is not kept."""
+    ``response_cache_entry_bytes`` is not kept. Hits and misses are counted (plain integers,
+    read by ``/metrics``)."""
 
     def __init__(self, settings: Settings) -> None:
         self.entries: BoundedCache[str, Entry] = BoundedCache(
             settings.response_cache_bytes,
             max_entry_bytes=settings.response_cache_entry_bytes,
         )
+        #: Lookups answered from the cache, and the bytes of the bodies they found.
+        self.hits = 0
+        self.hit_bytes = 0
+        #: Lookups that found nothing current.
+        self.misses = 0
 
     def get(self, key: str, version: int, now: datetime) -> Entry | None:
         entry = self.entries.get(key)
         if entry is None:
+            self.misses += 1
             return None
         if entry.version != version or (entry.expires is not None and now >= entry.expires):
             self.entries.pop(key)
+            self.misses += 1
             return None
+        self.hits += 1
+        self.hit_bytes += len(entry.body)
         return entry
 
     def put(self, key: str, entry: Entry) -> None:

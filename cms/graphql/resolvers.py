@@ -13,7 +13,7 @@ import strawberry
 from strawberry import Parent
 from strawberry.dataloader import DataLoader
 
-from cms.bounded import BoundedCache
+from cms import caches
 from cms.content.markdown import reading_time_minutes, render_html, render_text
 from cms.graphql.connections import Connection, Edge, connection
 from cms.graphql.context import Info
@@ -163,10 +163,10 @@ def article_id(root: Parent[ArticleRow]) -> strawberry.ID:
     return to_global_id("Article", root.pk)
 
 
-#: Rendered bodies by format and Markdown text: rendering (markdown-it, then nh3) costs more
-#: than the rest of an article page, and the text itself is the key, so an edit can never be
-#: served stale. Bounded in bytes (``CMS_RENDER_CACHE_BYTES``, see :mod:`cms.caches`).
-rendered: BoundedCache[tuple[BodyFormat, str], str] = BoundedCache(32 * 1024 * 1024)
+#: Rendered bodies are kept by format and Markdown text with the service's caches
+#: (:attr:`cms.caches.Caches.rendered`): rendering (markdown-it, then nh3) costs more than the
+#: rest of an article page, and the text itself is the key, so an edit can never be served
+#: stale. Bounded in bytes (``CMS_RENDER_CACHE_BYTES``).
 _RENDERERS = {BodyFormat.HTML: render_html, BodyFormat.TEXT: render_text}
 
 
@@ -186,12 +186,18 @@ def _formatted(body: str, format: BodyFormat) -> str:
     render = _RENDERERS.get(format)
     if render is None:
         return body
+    kept = caches.current()
+    if kept is None:  # outside a service's request: nothing to keep it in
+        return render(body)
     key = (format, body)
-    found = rendered.get(key)
+    found = kept.rendered.get(key)
     if found is None:
+        kept.rendered_misses += 1
         found = render(body)
         # Characters weigh one to four bytes: count two for the text and its rendering.
-        rendered.put(key, found, 256 + 2 * (len(body) + len(found)))
+        kept.rendered.put(key, found, 256 + 2 * (len(body) + len(found)))
+    else:
+        kept.rendered_hits += 1
     return found
 
 

@@ -13,17 +13,11 @@ from collections.abc import Hashable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from cms import caches
 from cms.bounded import BoundedCache
 from cms.read.versions import Stamp, current_database, current_version, next_publication
 
-#: Bytes of counts and rankings kept per process (``CMS_KEPT_RESULTS_BYTES``, see
-#: :func:`configure`).
-DEFAULT_BUDGET = 16 * 1024 * 1024
-
 V = TypeVar("V")
-
-_until: dict[tuple[str | None, int], tuple[datetime, datetime | None]] = {}
-_stores: list[Kept[Any]] = []
 
 
 def _weight(key: Hashable, value: object) -> int:
@@ -37,39 +31,38 @@ def _weight(key: Hashable, value: object) -> int:
 
 class Kept(Generic[V]):
     """Values kept per key until the content version changes or the next scheduled article
-    comes due, within ``share`` of the process's budget for kept results (the least recently
-    used go first, and a flood of one-off keys cannot push out those asked for again)."""
+    comes due, within ``share`` of the service's budget for kept results
+    (``CMS_KEPT_RESULTS_BYTES``; the least recently used go first, and a flood of one-off keys
+    cannot push out those asked for again).
+
+    A ``Kept`` names a kind of result; the values themselves are kept with the caches of the
+    service serving the request (:mod:`cms.caches`), so two services never see each other's.
+    Outside a service's request nothing is kept."""
 
     def __init__(self, share: float) -> None:
         self.share = share
-        self._entries: BoundedCache[Hashable, tuple[Stamp, V]] = BoundedCache(
-            int(DEFAULT_BUDGET * share)
-        )
-        _stores.append(self)
+
+    def _entries(self) -> BoundedCache[Hashable, Any] | None:
+        current = caches.current()
+        return None if current is None else current.kept(self, self.share)
 
     async def lookup(self, key: Hashable, now: datetime) -> tuple[Stamp, V | None]:
         """The stamp values are kept under now, and the kept value for ``key`` if still true."""
         version = await current_version()
-        entry = self._entries.get(key)
-        if entry is not None and entry[0].holds(version, now):
-            return entry[0], entry[1]
+        current = caches.current()
+        if current is not None:
+            entry: tuple[Stamp, V] | None = current.kept(self, self.share).get(key)
+            if entry is not None and entry[0].holds(version, now):
+                current.kept_hits += 1
+                return entry[0], entry[1]
+            current.kept_misses += 1
         until = await _next_publication(version, now)
         return Stamp(version, now, until), None
 
     def keep(self, key: Hashable, stamp: Stamp, value: V) -> None:
-        self._entries.put(key, (stamp, value), _weight(key, value))
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def resize(self, budget: int) -> None:
-        self._entries.resize(int(budget * self.share))
-
-
-def configure(budget: int) -> None:
-    """Share ``budget`` bytes among every store of kept results (dropping what they hold)."""
-    for store in _stores:
-        store.resize(budget)
+        entries = self._entries()
+        if entries is not None:
+            entries.put(key, (stamp, value), _weight(key, value))
 
 
 _counts: Kept[dict[Hashable, int]] = Kept(0.5)
@@ -93,21 +86,23 @@ def key_for(
 
 
 async def _next_publication(version: int, now: datetime) -> datetime | None:
+    current = caches.current()
+    if current is None:
+        return await next_publication(now)
+    known_until = current.publications
     key = (current_database(), version)
-    known = _until.get(key)
+    known = known_until.get(key)
     if known is not None:
         taken, until = known
         if taken <= now and (until is None or now < until):
             return until
     until = await next_publication(now)
-    if len(_until) > 64:
-        _until.clear()
-    _until[key] = (now, until)
+    if len(known_until) > 64:
+        known_until.clear()
+    known_until[key] = (now, until)
     return until
 
 
 def forget() -> None:
-    """Drop every kept value (tests that rewind the clock)."""
-    for store in _stores:
-        store.clear()
-    _until.clear()
+    """Drop every kept value of every service (tests that rewind the clock)."""
+    caches.forget_kept()

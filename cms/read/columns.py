@@ -93,7 +93,10 @@ class Table(Generic[R]):
     :class:`Column` per attribute of the row dataclass (every attribute, each once)."""
 
     def __init__(self, row_type: type[R], name: str, alias: str, columns: Sequence[Column]) -> None:
-        fields = [field.name for field in dataclasses.fields(row_type)]  # type: ignore[arg-type]
+        found = dataclasses.fields(row_type)  # type: ignore[arg-type]
+        if not all(field.init for field in found):
+            raise ValueError(f"{row_type.__name__}'s attributes must all be __init__ arguments")
+        fields = [field.name for field in found]
         declared = [column.attribute for column in columns]
         if sorted(declared) != sorted(fields):
             missing = sorted(set(fields) - set(declared))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import pytest
@@ -105,6 +105,18 @@ def test_every_attribute_is_declared_once() -> None:
         Table(Thing, "thing", "x", [*THING_COLUMNS, Column("weight", "weight")])
     with pytest.raises(ValueError, match=r"twice \['name'\]"):
         Table(Thing, "thing", "x", [*THING_COLUMNS, Column("name", "name")])
+
+
+def test_every_attribute_is_a_constructor_argument() -> None:
+    """The constructor passes every attribute, in order: one it cannot pass is refused."""
+
+    @dataclass
+    class Derived:
+        pk: int
+        label: str = field(init=False, default="")
+
+    with pytest.raises(ValueError, match="must all be __init__ arguments"):
+        Table(Derived, "thing", "x", [Column("pk", "id"), Column("label", "name")])
 
 
 def test_an_omitted_column_is_not_selected_and_is_none(things: sqlite3.Connection) -> None:

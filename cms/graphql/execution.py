@@ -221,28 +221,41 @@ class Executor(Completing):
         pending: list[_Pending] = []
         slots: list[tuple[list[Any], int]] = []
         started = self._started
-        for work in level:
-            self._resolve(work, pending, slots)
-        if started:
-            # Every one to its end, even when one fails: none is left running when the
-            # operation is handed back.
-            done = await asyncio.gather(*started, return_exceptions=True)
-            started.clear()
-            for (values, index), value in zip(slots, done, strict=True):
-                if isinstance(value, BaseException):
-                    if not isinstance(value, Exception):
-                        raise value
-                    raise Fallback(FIELD_ERROR) from value
-                values[index] = value
-        next_level: list[Work] = []
-        for item in pending:
-            completed = self._complete(
-                item.return_type, item.group, item.values, item.info, next_level
-            )
-            key = item.key
-            for result, value in zip(item.results, completed, strict=True):
-                result[key] = value
+        try:
+            for work in level:
+                self._resolve(work, pending, slots)
+            if started:
+                # Every one to its end, even when one fails: none is left running when the
+                # operation is handed back.
+                done = await asyncio.gather(*started, return_exceptions=True)
+                started.clear()
+                for (values, index), value in zip(slots, done, strict=True):
+                    if isinstance(value, BaseException):
+                        if not isinstance(value, Exception):
+                            raise value
+                        raise Fallback(FIELD_ERROR) from value
+                    values[index] = value
+            next_level: list[Work] = []
+            for item in pending:
+                completed = self._complete(
+                    item.return_type, item.group, item.values, item.info, next_level
+                )
+                key = item.key
+                for result, value in zip(item.results, completed, strict=True):
+                    result[key] = value
+        except Exception:
+            # Lists of awaitables a resolver returned, not completed yet: theirs to settle too.
+            for item in pending:
+                for value in item.values:
+                    self._abandon_lists(value)
+            raise
         return next_level
+
+    def _abandon_lists(self, value: Any) -> None:
+        if isinstance(value, list | tuple):
+            self.abandon(value)
+            for item in value:
+                self._abandon_lists(item)
 
     def _resolve(
         self,

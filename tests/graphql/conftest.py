@@ -1,4 +1,7 @@
-"""A GraphQL client on the ASGI app, over the test's migrated database, with an SQL counter."""
+"""A GraphQL client on the ASGI app, over the test's migrated database, with an SQL counter.
+
+The services run queries on cms's fast executor or on graphql-core's as ``CMS_FAST_EXECUTOR``
+says (CI runs these tests both ways); tests that compare the two build both explicitly."""
 
 from __future__ import annotations
 
@@ -14,8 +17,12 @@ import pytest
 
 from cms.app import ContentService
 from cms.fixtures.service import load_files
-from cms.settings import Settings
+from cms.settings import Settings, load_settings
 from tests.conftest import SEED_JSON
+from tests.databases import FreshDatabases
+
+#: ``CMS_FAST_EXECUTOR``, for the services these tests make.
+FAST_EXECUTOR = load_settings().fast_executor
 
 
 class SQLCounter(logging.Handler):
@@ -54,6 +61,8 @@ def sql() -> Iterator[SQLCounter]:
 class GraphQLClient:
     http: httpx.AsyncClient
     headers: dict[str, str] = field(default_factory=dict)
+    #: The service it sends to, when the test made it with the ``client`` fixture.
+    service: ContentService | None = None
 
     async def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = await self.http.post(
@@ -79,6 +88,13 @@ class GraphQLClient:
 
 
 @pytest.fixture
+def db_settings(databases: FreshDatabases) -> Settings:
+    """A fresh, migrated database of this test's own, served with the executor
+    ``CMS_FAST_EXECUTOR`` picks."""
+    return dataclasses.replace(databases.new(), fast_executor=FAST_EXECUTOR)
+
+
+@pytest.fixture
 async def service(
     db_settings: Settings, request: pytest.FixtureRequest
 ) -> AsyncIterator[ContentService]:
@@ -98,7 +114,7 @@ async def service(
 async def client(service: ContentService) -> AsyncIterator[GraphQLClient]:
     transport = httpx.ASGITransport(app=service.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield GraphQLClient(http)
+        yield GraphQLClient(http, service=service)
 
 
 @pytest.fixture
@@ -194,9 +210,9 @@ async def tokens(client: GraphQLClient) -> dict[str, str]:
 @pytest.fixture
 async def writer(client: GraphQLClient, tokens: dict[str, str]) -> GraphQLClient:
     """The same app, as a caller with a `write` token."""
-    return GraphQLClient(client.http, {"Authorization": f"Bearer {tokens['write']}"})
+    return as_caller(client, tokens["write"])
 
 
 def as_caller(client: GraphQLClient, token: str | None) -> GraphQLClient:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return GraphQLClient(client.http, headers)
+    return GraphQLClient(client.http, headers, client.service)

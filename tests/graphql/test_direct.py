@@ -1,8 +1,12 @@
 """The short path for plain queries (:mod:`cms.graphql.direct`): it answers plain queries by
-itself, and every request gets the same answer from it as from Strawberry's general path."""
+itself, and every request gets the same answer from it as from Strawberry's general path.
+
+The short path exists only with the fast executor on: these services have it on whatever
+``CMS_FAST_EXECUTOR`` says (``test_fast_executor_switch.py`` covers it off)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -11,6 +15,8 @@ import pytest
 
 from cms.bundled import operations
 from cms.graphql import direct, view
+from cms.settings import Settings
+from tests.databases import FreshDatabases
 from tests.graphql.conftest import GraphQLClient
 from tests.graphql.test_schema import example_variables
 
@@ -22,6 +28,11 @@ COSTLY = (
     " articles(first: 100) { edges { node { slug title summary } } } } } } } }"
 )
 LIST = "query List($first: Int) { articles(first: $first) { totalCount edges { node { slug } } } }"
+
+
+@pytest.fixture
+def db_settings(databases: FreshDatabases) -> Settings:
+    return dataclasses.replace(databases.new(), fast_executor=True)
 
 
 def _plain_requests(tokens: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:

@@ -107,8 +107,13 @@ class _Checker:
 
 def enum_problem(value: object, enum: type[StrEnum]) -> str | None:
     """Why ``value`` is not one of ``enum``'s values (for edges that read plain text)."""
-    if value in {member.value for member in enum}:
-        return None
+    if isinstance(value, str):
+        try:
+            enum(value)
+        except ValueError:
+            pass
+        else:
+            return None
     allowed = ", ".join(member.value for member in enum)
     return f"must be one of {allowed} (got {value!r})"
 

@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from cms.content.credits import parse_credit
@@ -52,9 +53,13 @@ def article_slug(fields: ArticleFields) -> str | FieldError:
     return slug or FieldError("title", "cannot make a slug from this title; give a slug")
 
 
+#: Credit lines parsed lately: one line is parsed for its names, then for the rest of it.
+_parsed = lru_cache(maxsize=1024)(parse_credit)
+
+
 def _credit_names(credit: CreditFields) -> tuple[str, ...]:
     if credit.contributors is OMITTED:
-        return parse_credit(credit.text.strip()).contributors
+        return _parsed(credit.text.strip()).contributors
     return credit.contributors or ()
 
 
@@ -68,12 +73,16 @@ def names_in(fields: ArticleFields) -> tuple[Iterator[str], Iterator[str]]:
 
 def _credit(credit: CreditFields, names: Names, field: str) -> tuple[CreditState, list[FieldError]]:
     text = credit.text.strip()
-    parsed = parse_credit(text)
     people, errors = names.people(_credit_names(credit), f"{field}.contributors")
+    organization, role = credit.organization, credit.role
+    if organization is OMITTED or role is OMITTED:  # (parsing is the dearest part of a load)
+        parsed = _parsed(text)
+        organization = parsed.organization if organization is OMITTED else organization
+        role = parsed.role if role is OMITTED else role
     state = CreditState(
         text=text,
-        organization=parsed.organization if credit.organization is OMITTED else credit.organization,
-        role=parsed.role if credit.role is OMITTED else credit.role,
+        organization=organization,
+        role=role,
         contributors=people,
         image_url=credit.image_url,
         caption=credit.caption,

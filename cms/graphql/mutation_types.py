@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import strawberry
-from strawberry.types.unset import UnsetType
 
 from cms.content.state import (
     OMITTED,
@@ -212,18 +211,19 @@ class DeleteTagPayload:
     errors: list[UserError]
 
 
-def _given(value: T | UnsetType) -> T | Omitted:
-    return OMITTED if value is strawberry.UNSET else cast(T, value)
+# (Strawberry types UNSET as Any, so a field of type ``str | None`` may hold it.)
+def _given(value: T) -> T | Omitted:
+    return OMITTED if value is strawberry.UNSET else value
 
 
-def _strings(value: list[str] | UnsetType | None) -> tuple[str, ...] | Omitted | None:
+def _strings(value: list[str] | None) -> tuple[str, ...] | Omitted | None:
     if value is strawberry.UNSET:
         return OMITTED
-    return None if value is None else tuple(cast(list[str], value))
+    return None if value is None else tuple(value)
 
 
-def _optional(value: T | UnsetType | None) -> T | None:
-    return None if value is strawberry.UNSET else cast(T | None, value)
+def _optional(value: T | None) -> T | None:
+    return None if value is strawberry.UNSET else value
 
 
 def credit_fields(credit: ImageCreditInput) -> CreditFields:

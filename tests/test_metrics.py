@@ -263,6 +263,20 @@ async def test_operation_names_are_capped(metered: httpx.AsyncClient) -> None:
     assert value(samples, "cms_graphql_requests_total", operation="Op0", outcome="ok") == 2
 
 
+async def test_a_host_can_collect_the_services_metrics_in_its_own_registry(
+    db_settings: Settings,
+) -> None:
+    service = ContentService(dataclasses.replace(db_settings, metrics=True))
+    assert service.metrics is not None
+    host = CollectorRegistry(auto_describe=True)  # as prometheus_client's default one is
+    host.register(service.metrics)
+    async with service.lifespan(), client_on(service.app) as http:
+        await http.post("/graphql", json={"query": LIST})
+    text = generate_latest(host).decode()
+    assert 'cms_graphql_requests_total{operation="List",outcome="ok"} 1.0' in text
+    assert ContentService(db_settings).metrics is None  # mounted, not asked: nothing at all
+
+
 async def test_openmetrics_when_the_scraper_asks(metered: httpx.AsyncClient) -> None:
     response = await metered.get(
         "/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}

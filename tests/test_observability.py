@@ -224,6 +224,37 @@ async def test_the_access_log_is_plain_text_when_json_is_off(
     assert "request_id=text-1" in line
 
 
+async def test_quiet_paths_are_logged_at_debug_wherever_the_app_is_mounted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Paths given as quiet (a scraper's) are logged at DEBUG, matched relative to the mount;
+    the same path elsewhere, and every other path, at INFO."""
+
+    async def ok(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = RequestLogMiddleware(ok, quiet=["/metrics"])
+
+    async def receive() -> Message:
+        raise AssertionError("not called")
+
+    async def send(message: Message) -> None:
+        pass
+
+    requests = [("/content/metrics", "/content"), ("/metrics", ""), ("/other/metrics", "")]
+    with caplog.at_level(logging.DEBUG, logger="cms.access"):
+        for path, root_path in requests:
+            scope = {"type": "http", "method": "GET", "path": path, "root_path": root_path}
+            await app(scope, receive, send)
+    levels = [(vars(r)["path"], r.levelno) for r in caplog.records if r.name == "cms.access"]
+    assert levels == [
+        ("/content/metrics", logging.DEBUG),
+        ("/metrics", logging.DEBUG),
+        ("/other/metrics", logging.INFO),
+    ]
+
+
 def test_the_json_formatter_keeps_extras_and_tracebacks() -> None:
     logger = logging.getLogger("cms.test")
     try:

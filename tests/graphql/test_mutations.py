@@ -211,6 +211,10 @@ async def test_an_update_that_changes_nothing_keeps_the_version(writer: GraphQLC
     [
         ({"expectedVersion": 7, "title": "X"}, "expectedVersion", "CONFLICT"),
         ({"title": None}, "title", "INVALID"),
+        # What cannot be empty cannot be cleared either (left out, it stays).
+        ({"slug": None}, "slug", "INVALID"),
+        ({"body": None}, "body", "INVALID"),
+        ({"status": None}, "status", "INVALID"),
         ({"title": ""}, "title", "INVALID"),
         ({"slug": "other-story"}, "slug", "DUPLICATE"),
         (
@@ -435,3 +439,21 @@ async def test_writes_are_seen_by_the_rest_of_the_same_request(writer: GraphQLCl
         '{ search(query: "zanzibar") { totalCount edges { node { title } } } }'
     )
     assert found["search"]["edges"] == [{"node": {"title": "Renamed"}}]
+
+
+async def test_null_lists_clear_and_null_credit_parts_mean_none(writer: GraphQLClient) -> None:
+    article = await create(
+        writer, tags=["a"], imageCredits=[{"text": "AP Photo/Mark Schiefelbein"}]
+    )
+    assert article["imageCredits"][0]["contributors"] == [
+        {"slug": "mark-schiefelbein", "name": "Mark Schiefelbein"}
+    ]
+    credit = {"text": "AP Photo/Mark Schiefelbein", "role": None, "contributors": None}
+    data = await writer.data(UPDATE, {"input": {"id": article["id"], "imageCredits": [credit]}})
+    (updated,) = data["updateArticle"]["article"]["imageCredits"]
+    assert (updated["organization"], updated["role"], updated["contributors"]) == ("AP", None, [])
+    data = await writer.data(
+        UPDATE, {"input": {"id": article["id"], "tags": None, "imageCredits": None}}
+    )
+    cleared = data["updateArticle"]["article"]
+    assert (cleared["tags"], cleared["imageCredits"], cleared["version"]) == ([], [], 3)

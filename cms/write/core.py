@@ -214,7 +214,7 @@ class ArticleWrite:
 
     @property
     def changed(self) -> list[str]:
-        """The API names of the content fields that change (all of them for a new article)."""
+        """The API names of the content fields that change (none for a new article)."""
         if self.before is None:
             return []
         return changed_fields(self.before.state, self.state)

@@ -113,20 +113,20 @@ class Settings:
     #: Cache what anonymous and read callers see, invalidated by every write in any process
     #: and expiring at the next scheduled publication (``CMS_RESPONSE_CACHE``).
     response_cache: bool = True
-    #: Most bytes of responses the cache keeps per process (``CMS_RESPONSE_CACHE_BYTES``).
+    #: Most bytes of responses the cache keeps per service (``CMS_RESPONSE_CACHE_BYTES``).
     response_cache_bytes: int = 64 * 1024 * 1024
     #: Largest response the cache keeps, in bytes (``CMS_RESPONSE_CACHE_ENTRY_BYTES``).
     response_cache_entry_bytes: int = 1024 * 1024
-    #: Most bytes of parsed and validated operations kept per process, with what the executor
+    #: Most bytes of parsed and validated operations kept per service, with what the executor
     #: and the cost check keep per operation (``CMS_OPERATION_CACHE_BYTES``).
     operation_cache_bytes: int = 16 * 1024 * 1024
-    #: Most bytes of query texts registered by automatic persisted queries, per process
+    #: Most bytes of query texts registered by automatic persisted queries, per service
     #: (``CMS_PERSISTED_QUERIES_BYTES``).
     persisted_queries_bytes: int = 8 * 1024 * 1024
-    #: Most bytes of counts and search rankings kept per process between writes
+    #: Most bytes of counts and search rankings kept per service between writes
     #: (``CMS_KEPT_RESULTS_BYTES``).
     kept_results_bytes: int = 16 * 1024 * 1024
-    #: Most bytes of rendered article bodies (HTML, text) kept per process
+    #: Most bytes of rendered article bodies (HTML, text) kept per service
     #: (``CMS_RENDER_CACHE_BYTES``).
     render_cache_bytes: int = 32 * 1024 * 1024
     #: ``max-age`` for cacheable responses, in seconds (``CMS_CACHE_MAX_AGE``). The default,

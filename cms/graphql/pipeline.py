@@ -77,20 +77,12 @@ class Exchange(Request):
         anything the general path should see (other methods and media types, batches,
         malformed JSON or fields), which answers every problem exactly as before.
         A persisted query's problem (an unknown hash) is raised for the caller to see."""
-        self.operation = operation = await self._read(decode_json, persisted)
-        return operation
-
-    async def _read(
-        self, decode_json: Callable[[str | bytes], object], persisted: PersistedQueries
-    ) -> Operation | None:
+        data: object = None
         try:
             if self.method == "POST":
                 media = self.headers.get("content-type", "").partition(";")[0].strip().lower()
-                if media != "application/json":
-                    return None
-                data = decode_json(await self.body())
-                if not isinstance(data, dict):
-                    return None
+                if media == "application/json":
+                    data = decode_json(await self.body())
             elif self.method == "GET":
                 params = self.query_params
                 data = {
@@ -99,32 +91,24 @@ class Exchange(Request):
                     "variables": decode_json(params.get("variables") or "null"),
                     "extensions": decode_json(params.get("extensions") or "null"),
                 }
-            else:
-                return None
         except (ValueError, RecursionError, HTTPException):  # the general path explains it
-            return None
-        query, name = data.get("query"), data.get("operationName")
-        variables, extensions = data.get("variables"), data.get("extensions")
-        if not isinstance(query, str | None) or not isinstance(name, str | None):
-            return None
-        if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):
-            return None
-        query = persisted.resolve(query, extensions)
-        if not query:
-            return None
-        return Operation(query, name, variables, extensions)
+            data = None
+        self.operation = operation = _operation(data, persisted)
+        return operation
 
     async def identify(self) -> tuple[Caller, str | None]:
         """Who is asking, from the ``Authorization`` header (looked up once per request), and
         why their credentials were refused (then the caller is anonymous, and the operation
         fails as a whole)."""
         if self._identified is None:
-            try:
-                caller = await authenticate(self.headers.get("authorization"))
-            except AuthenticationError as exc:
-                self._identified = ANONYMOUS, str(exc)
+            authorization = self.headers.get("authorization")
+            if authorization is None:
+                self._identified = ANONYMOUS, None
             else:
-                self._identified = caller, None
+                try:
+                    self._identified = await authenticate(authorization), None
+                except AuthenticationError as exc:
+                    self._identified = ANONYMOUS, str(exc)
         return self._identified
 
     @property
@@ -137,6 +121,23 @@ class Exchange(Request):
             del sub_response.headers["content-length"]
             self._sub_response = sub_response
         return self._sub_response
+
+
+def _operation(data: object, persisted: PersistedQueries) -> Operation | None:
+    """The operation of a decoded request, when its fields are of the right types and it has a
+    query text (a persisted query's, resolved); else None."""
+    if not isinstance(data, dict):
+        return None
+    query, name = data.get("query"), data.get("operationName")
+    variables, extensions = data.get("variables"), data.get("extensions")
+    if not isinstance(query, str | None) or not isinstance(name, str | None):
+        return None
+    if not isinstance(variables, dict | None) or not isinstance(extensions, dict | None):
+        return None
+    query = persisted.resolve(query, extensions)
+    if not query:
+        return None
+    return Operation(query, name, variables, extensions)
 
 
 def valid_document(schema: Schema, query: str) -> DocumentNode | None:

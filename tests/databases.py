@@ -19,13 +19,16 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from cms import db
-from cms.settings import Settings
+from cms.settings import Settings, load_settings
 
 #: A PostgreSQL server to run the suite on, as a URL whose user may create databases, e.g.
 #: ``postgres://postgres@127.0.0.1:5432/test`` (the database named is only used to connect).
 POSTGRES_URL = os.environ.get("CMS_TEST_POSTGRES_URL", "").strip() or None
 #: Which database the suite runs on.
 DIALECT = "postgres" if POSTGRES_URL else "sqlite"
+#: The executor every test database is served with (``CMS_FAST_EXECUTOR``, as in production):
+#: CI runs the suite both ways.
+FAST_EXECUTOR = load_settings().fast_executor
 
 
 def _run(coroutine: Any) -> Any:
@@ -85,10 +88,12 @@ class Databases:
             name = f"{self.prefix}_{number}"
             template = urlsplit(self.template).path.lstrip("/")
             _run(_pg(POSTGRES_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-            return Settings(database_url=_with_database(POSTGRES_URL, name))
+            return Settings(
+                database_url=_with_database(POSTGRES_URL, name), fast_executor=FAST_EXECUTOR
+            )
         path = self.scratch / f"db{number}.sqlite3"
         shutil.copyfile(self.template.removeprefix("sqlite://"), path)
-        return Settings(database_url=f"sqlite://{path}")
+        return Settings(database_url=f"sqlite://{path}", fast_executor=FAST_EXECUTOR)
 
     def drop(self, settings: Settings) -> None:
         if POSTGRES_URL:

@@ -4,6 +4,7 @@ percentiles."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import signal
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 HOST = "127.0.0.1"
@@ -70,3 +72,29 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
         return float("nan")
     rank = max(0, min(len(sorted_values) - 1, math.ceil(fraction * len(sorted_values)) - 1))
     return sorted_values[rank]
+
+
+class StatementLog(logging.Handler):
+    """Counts the statements Tortoise sends to the database (its db_client debug log)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+@contextlib.contextmanager
+def counting_tortoise() -> Iterator[StatementLog]:
+    """Count the statements Tortoise sends inside the block."""
+    logger = logging.getLogger("tortoise.db_client")
+    previous = logger.level
+    handler = StatementLog()
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import statistics
 import sys
@@ -42,7 +41,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as `python bench/inprocess.py`: make `bench` importable
     sys.path.append(str(Path(__file__).resolve().parent.parent))
 
-from bench.common import run_cli
+from bench.common import counting_tortoise, run_cli
 from cms.app import ContentService
 from cms.settings import Settings
 
@@ -59,17 +58,6 @@ ASGIApp = Callable[
     [dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callable[[Any], Awaitable[None]]],
     Awaitable[None],
 ]
-
-
-class StatementLog(logging.Handler):
-    """Counts the statements Tortoise logs (its db_client debug log)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
 
 
 async def post(app: ASGIApp, body: bytes) -> tuple[int, bytes]:
@@ -138,20 +126,14 @@ async def measure(url: str, names: list[str], rounds: int, requests: int) -> Non
     async with service.lifespan():
         app: ASGIApp = service.app
         statements: dict[str, int] = {}
-        logger = logging.getLogger("tortoise.db_client")
         for name, body in bodies.items():
             for _ in range(max(requests // 2, 5)):  # warm-up: plans, prepared statements
                 status, answer = await post(app, body)
                 decoded = json.loads(answer)
                 if status != 200 or "errors" in decoded:
                     raise RuntimeError(f"{name}: HTTP {status}: {answer[:300]!r}")
-            log = StatementLog()
-            previous = logger.level
-            logger.setLevel(logging.DEBUG)
-            logger.addHandler(log)
-            await post(app, body)
-            logger.removeHandler(log)
-            logger.setLevel(previous)
+            with counting_tortoise() as log:
+                await post(app, body)
             statements[name] = log.count
         timings: dict[str, list[float]] = {name: [] for name in bodies}
         cpu: dict[str, list[float]] = {name: [] for name in bodies}

@@ -36,7 +36,6 @@ import asyncio
 import contextlib
 import importlib.util
 import json
-import logging
 import math
 import os
 import platform
@@ -59,7 +58,15 @@ import httpx
 if __package__ in (None, ""):  # run as `python bench/suite.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import STEP_TIMEOUT_S, free_port, percentile, run_cli, stop, tail
+from bench.common import (
+    STEP_TIMEOUT_S,
+    counting_tortoise,
+    free_port,
+    percentile,
+    run_cli,
+    stop,
+    tail,
+)
 from bench.floor import create_floor_app, operation_texts
 from cms.app import ContentService
 from cms.settings import Settings
@@ -236,31 +243,6 @@ def describe(scenario: Scenario, body: bytes) -> str:
         edges = len(root["articles"]["edges"])
         return f"articleCount={root['articleCount']}, {edges} edges, {size}"
     return f"totalCount={root['totalCount']}, {len(root['edges'])} hits, {size}"
-
-
-class StatementLog(logging.Handler):
-    """Counts the statements Tortoise sends to the database (its db_client debug log)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
-@contextlib.contextmanager
-def counting_tortoise() -> Iterator[StatementLog]:
-    logger = logging.getLogger("tortoise.db_client")
-    previous = logger.level
-    handler = StatementLog()
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""In-process latency of the read pages with the response cache off: no HTTP server, no client.
+"""In-process latency of the read pages (response cache off unless ``--cached``): no HTTP
+server, no client.
 
 Each request is one call of cms's ASGI app with a hand-made scope (no httpx, no sockets), so
 what is measured is cms's own work per request: parsing the body, executing the operation,
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import statistics
@@ -114,7 +116,9 @@ def build_database(work: Path, articles: int) -> str:
     return url
 
 
-async def measure(url: str, names: list[str], rounds: int, requests: int) -> None:
+async def measure(
+    url: str, names: list[str], rounds: int, requests: int, settings: Settings
+) -> None:
     bodies = {
         name: json.dumps(
             {"query": (OPERATIONS / f"{operation}.graphql").read_text(), "variables": variables}
@@ -122,7 +126,7 @@ async def measure(url: str, names: list[str], rounds: int, requests: int) -> Non
         for name, (operation, variables) in SCENARIOS.items()
         if name in names
     }
-    service = ContentService(Settings(database_url=url, response_cache=False))
+    service = ContentService(dataclasses.replace(settings, database_url=url))
     async with service.lifespan():
         app: ASGIApp = service.app
         statements: dict[str, int] = {}
@@ -167,14 +171,25 @@ def main() -> None:
         choices=list(SCENARIOS),
         help="a scenario to run (repeatable; default: all)",
     )
+    parser.add_argument(
+        "--cached",
+        action="store_true",
+        help="with the response cache on (what a repeated request costs when it hits)",
+    )
+    parser.add_argument(
+        "--metrics",
+        action="store_true",
+        help="with request metrics on, as `cms serve` has them (a mounted service: off)",
+    )
     args = parser.parse_args()
     names = args.scenario or list(SCENARIOS)
+    settings = Settings(response_cache=args.cached, metrics=args.metrics)
     if args.database:
-        asyncio.run(measure(args.database, names, args.rounds, args.requests))
+        asyncio.run(measure(args.database, names, args.rounds, args.requests, settings))
         return
     with tempfile.TemporaryDirectory(prefix="cms-inprocess-") as work:
         url = build_database(Path(work), args.articles)
-        asyncio.run(measure(url, names, args.rounds, args.requests))
+        asyncio.run(measure(url, names, args.rounds, args.requests, settings))
 
 
 if __name__ == "__main__":

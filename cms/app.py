@@ -16,8 +16,10 @@ A host with a lifespan of its own enters ours inside it: ``async with content.li
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable, Sequence
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,6 +32,7 @@ from strawberry.extensions import SchemaExtension
 from tortoise.context import TortoiseContext, _current_context
 
 from cms import caches, db
+from cms.changes.schedule import run_scheduler
 from cms.graphiql.page import assets_app
 from cms.graphql.view import GraphQLView
 from cms.health import HEALTH_PATHS, health_routes, relative_path
@@ -42,6 +45,9 @@ from cms.read.sql import request_reads
 from cms.read.versions import request_scope
 from cms.security import secured
 from cms.settings import Settings, get_settings
+from cms.webhooks.worker import run_deliveries
+
+logger = logging.getLogger("cms.app")
 
 
 class ContentService:
@@ -151,9 +157,40 @@ class ContentService:
         async with db.database(self.settings, check=check) as tortoise:
             self._tortoise = tortoise
             try:
-                yield
+                async with self._background():
+                    yield
             finally:
                 self._tortoise = None
+
+    def _jobs(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        """What runs in the background while the database is open: the scheduler and the
+        webhook deliveries, each when the settings ask (every replica may run them: one at a
+        time does each piece of work)."""
+        settings = self.settings
+        jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        if settings.scheduler:
+            jobs.append(lambda: run_scheduler(settings))
+        if settings.webhook_delivery:
+            jobs.append(lambda: run_deliveries(settings))
+        return jobs
+
+    @asynccontextmanager
+    async def _background(self) -> AsyncIterator[None]:
+        """Run :meth:`_jobs` (in the database's context) until the block ends."""
+        tasks = [asyncio.create_task(job()) for job in self._jobs()]
+        for task in tasks:
+            task.add_done_callback(_report_crash)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logger.error("a background job stopped", exc_info=error)
 
 
 class _WithDatabase:

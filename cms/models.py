@@ -228,3 +228,74 @@ class AccessToken(Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ChangeKind(StrEnum):
+    """How a change looks to a caller: content appeared, changed, or went away."""
+
+    PUBLISHED = "PUBLISHED"
+    UPDATED = "UPDATED"
+    REMOVED = "REMOVED"
+
+
+class ContentType(StrEnum):
+    ARTICLE = "ARTICLE"
+    TAG = "TAG"
+
+
+class ChangeEntry(Model):
+    """One entry of the change log: one article or tag changed by one committed write.
+
+    ``position`` orders the log: it is taken under a lock held until the write commits, so
+    entries become visible in position order (see :mod:`cms.changes.log`). An entry holds two
+    views of the change: ``kind``/``slug`` as callers who see everything see it, and
+    ``public_kind``/``public_slug`` as anonymous callers see it (None: invisible to them).
+    """
+
+    position = fields.BigIntField(primary_key=True)
+    type = fields.CharEnumField(ContentType, max_length=16)
+    #: The article's or tag's id (no foreign key: entries outlive what they are about).
+    content_id = fields.IntField()
+    #: When the change took effect (a scheduled publication: its publishedAt).
+    at = fields.DatetimeField()
+    #: The change as preview and write callers see it (None: nothing for them).
+    kind = fields.CharEnumField(ChangeKind, max_length=16, null=True)
+    slug = fields.CharField(max_length=SLUG_MAX_LENGTH)
+    #: The change as anonymous and read callers see it (None: they cannot see it).
+    public_kind = fields.CharEnumField(ChangeKind, max_length=16, null=True)
+    public_slug = fields.CharField(max_length=SLUG_MAX_LENGTH, null=True)
+    #: The Cache-Tag keys of the responses the change makes stale.
+    cache_tags: fields.Field[list[str]] = fields.JSONField(default=list)
+    #: Slugs of the tags involved: an article's tags before and after, a tag's own slug.
+    tags: fields.Field[list[str]] = fields.JSONField(default=list)
+
+    class Meta:
+        table = "change_entry"
+        indexes = (Index(fields=("at",), name="change_entry_at_idx"),)
+
+
+class ChangeLogState(Model):
+    """The change log's one row of bookkeeping."""
+
+    id = fields.IntField(primary_key=True)
+    #: The newest position retention has deleted: a cursor before it is expired.
+    pruned_through = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "change_log_state"
+
+
+class ScheduledPublication(Model):
+    """An article published for a future time: the scheduler appends its PUBLISHED entry when
+    the time comes (and deletes this row in the same transaction)."""
+
+    id = fields.IntField(primary_key=True)
+    article: fields.OneToOneRelation[Article] = fields.OneToOneField(
+        "cms.Article", related_name="scheduled", on_delete=fields.CASCADE
+    )
+    published_at = fields.DatetimeField(db_index=True)
+
+    article_id: int
+
+    class Meta:
+        table = "scheduled_publication"

@@ -34,6 +34,16 @@ def _env_list(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in os.environ.get(name, "").split(",") if item.strip())
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+
+
 def _env_choice(name: str, choices: tuple[str, ...], default: str) -> str:
     value = _env_str(name, default).lower()
     if value not in choices:
@@ -142,6 +152,41 @@ class Settings:
     #: Serve Prometheus metrics at ``GET /metrics`` (``CMS_METRICS``). Unset: on for
     #: ``cms serve`` and the standalone app, off when mounted into a host app.
     metrics: bool | None = None
+    #: Days the change log keeps its entries; a cursor older than that is CURSOR_EXPIRED
+    #: (``CMS_CHANGES_RETENTION_DAYS``).
+    changes_retention_days: float = 30
+    #: Run the scheduler in this process (``CMS_SCHEDULER``): it appends the change-log entry
+    #: of each scheduled publication when its time comes, and prunes the log. Any number of
+    #: processes may run it: one at a time does the work.
+    scheduler: bool = True
+    #: Seconds between two looks of the scheduler for due publications
+    #: (``CMS_SCHEDULER_INTERVAL_SECONDS``).
+    scheduler_interval_seconds: float = 1.0
+    #: Milliseconds between two looks at the change log for live subscribers
+    #: (``CMS_CHANGES_POLL_MS``): a write through any process reaches them within that.
+    changes_poll_ms: int = 200
+    #: Most live subscriptions (WebSocket and SSE) one process serves at once
+    #: (``CMS_MAX_SUBSCRIBERS``); one more is refused with a clear error.
+    max_subscribers: int = 1000
+    #: Seconds between heartbeats on an idle subscription (``CMS_SUBSCRIPTION_HEARTBEAT_SECONDS``).
+    subscription_heartbeat_seconds: float = 15.0
+    #: Deliver webhooks from this process (``CMS_WEBHOOK_DELIVERY``); however many processes
+    #: do, each attempt is made by one. Off: run ``cms webhooks worker`` instead.
+    webhook_delivery: bool = True
+    #: Seconds before the first retry of a failed webhook delivery; each retry waits twice as
+    #: long as the one before (``CMS_WEBHOOK_RETRY_SECONDS``).
+    webhook_retry_seconds: float = 5.0
+    #: Attempts per delivery before it is given up (``CMS_WEBHOOK_MAX_ATTEMPTS``): 15 attempts
+    #: from 5 s doubling span about a day.
+    webhook_max_attempts: int = 15
+    #: Seconds a webhook receiver has to answer (``CMS_WEBHOOK_TIMEOUT_SECONDS``).
+    webhook_timeout_seconds: float = 10.0
+    #: Allow webhook URLs on private, loopback and link-local addresses
+    #: (``CMS_WEBHOOK_ALLOW_PRIVATE``).
+    webhook_allow_private: bool = False
+    #: Longest ``Cache-Tag`` (and ``Surrogate-Key``) header value, in bytes
+    #: (``CMS_CACHE_TAG_MAX_BYTES``): a response that shows more falls back to coarser keys.
+    cache_tag_max_bytes: int = 4096
 
 
 def _env_optional_bool(name: str) -> bool | None:
@@ -186,6 +231,18 @@ def load_settings() -> Settings:
         persisted_queries_file=os.environ.get("CMS_PERSISTED_QUERIES_FILE") or None,
         fast_executor=_env_bool("CMS_FAST_EXECUTOR", True),
         metrics=_env_optional_bool("CMS_METRICS"),
+        changes_retention_days=_env_float("CMS_CHANGES_RETENTION_DAYS", 30),
+        scheduler=_env_bool("CMS_SCHEDULER", True),
+        scheduler_interval_seconds=_env_float("CMS_SCHEDULER_INTERVAL_SECONDS", 1.0),
+        changes_poll_ms=_env_int("CMS_CHANGES_POLL_MS", 200),
+        max_subscribers=_env_int("CMS_MAX_SUBSCRIBERS", 1000),
+        subscription_heartbeat_seconds=_env_float("CMS_SUBSCRIPTION_HEARTBEAT_SECONDS", 15.0),
+        webhook_delivery=_env_bool("CMS_WEBHOOK_DELIVERY", True),
+        webhook_retry_seconds=_env_float("CMS_WEBHOOK_RETRY_SECONDS", 5.0),
+        webhook_max_attempts=_env_int("CMS_WEBHOOK_MAX_ATTEMPTS", 15),
+        webhook_timeout_seconds=_env_float("CMS_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        webhook_allow_private=_env_bool("CMS_WEBHOOK_ALLOW_PRIVATE", False),
+        cache_tag_max_bytes=_env_int("CMS_CACHE_TAG_MAX_BYTES", 4096),
     )
 
 

@@ -8,12 +8,14 @@ import re
 
 import strawberry
 
+from cms.content.globalid import global_id
+
 #: A primary key as we write it: ASCII digits only (``str.isdigit`` accepts "²" and "١").
 _PK = re.compile(r"[0-9]{1,18}")
 
 
 def to_global_id(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())
+    return strawberry.ID(global_id(type_name, pk))
 
 
 def from_global_id(value: str) -> tuple[str, int] | None:

@@ -32,9 +32,9 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.graphiql.page import render_page
 from cms.graphql.cache import Entry, ResponseCache, cache_key, etag_of
 from cms.graphql.checks import query_too_large
@@ -46,6 +46,7 @@ from cms.graphql.memo import declared
 from cms.graphql.persisted import PersistedQueries, PersistedQueryError
 from cms.graphql.pipeline import CachePlan, Exchange, valid_document, valid_query
 from cms.graphql.schema import Schema, build_schema
+from cms.graphql.streams import Streams
 from cms.observability import GRAPHQL_RESPONSE
 from cms.read.versions import current_version, next_publication
 from cms.read.visibility import Viewer
@@ -116,7 +117,7 @@ def error_response(request: Request, status: int, message: str, code: str) -> Re
     return Response(encode_json(body), status_code=status, media_type=media, headers=headers)
 
 
-class GraphQLView(GraphQL[Context, None]):
+class GraphQLView(Streams, GraphQL[Context, None]):
     schema: Schema
 
     def __init__(
@@ -126,6 +127,8 @@ class GraphQLView(GraphQL[Context, None]):
             build_schema(settings, extensions),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
+            # Live updates (see cms.graphql.streams): WebSocket and Server-Sent Events.
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
         )
         self.settings = settings
         self.persisted = PersistedQueries(
@@ -369,15 +372,10 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        auth_error = None
-        if isinstance(request, Exchange):
-            caller, auth_error = await request.identify()  # perhaps known from the cache stage
-            request.private = caller.can_preview
-        else:  # a WebSocket, refused by the access check; or a request made elsewhere
-            try:
-                caller = await authenticate(request.headers.get("authorization"))
-            except AuthenticationError as exc:
-                caller, auth_error = ANONYMOUS, str(exc)
+        if not isinstance(request, Exchange):  # a WebSocket, or a request made elsewhere
+            return await self.streaming_context(request, response)
+        caller, auth_error = await request.identify()  # perhaps known from the cache stage
+        request.private = caller.can_preview
         viewer = Viewer(now=utcnow(), preview=caller.can_preview)
         return Context(
             request=request,

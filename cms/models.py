@@ -299,3 +299,107 @@ class ScheduledPublication(Model):
 
     class Meta:
         table = "scheduled_publication"
+
+
+class DeliveryStatus(StrEnum):
+    """Where a webhook delivery stands: waiting for (another) attempt, answered with 2xx, or
+    given up (attempts spent, or its endpoint answered 410 Gone)."""
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
+class WebhookEndpoint(Model):
+    """A URL that receives the change log's anonymous view as signed webhooks.
+
+    ``position`` is how far into the log the endpoint's deliveries were made: a new endpoint
+    starts at the log's head (it gets changes from then on), and the worker advances it in the
+    same transaction that creates the deliveries.
+    """
+
+    id = fields.IntField(primary_key=True)
+    url = fields.TextField()
+    #: The Standard Webhooks signing secret, ``whsec_<base64>`` (printed once, at ``add``).
+    secret = fields.CharField(max_length=100)
+    #: Event types delivered, e.g. ["article.published"] (empty: all).
+    events: fields.Field[list[str]] = fields.JSONField(default=list)
+    #: Content types delivered, e.g. ["ARTICLE"] (empty: all).
+    types: fields.Field[list[str]] = fields.JSONField(default=list)
+    enabled = fields.BooleanField(default=True)
+    disabled_at = fields.DatetimeField(null=True)
+    #: Why it was disabled (a receiver that answered 410 Gone).
+    disabled_reason = fields.TextField(null=True)
+    created_at = fields.DatetimeField(default=utcnow)
+    #: The change log position fanned out into deliveries so far.
+    position = fields.BigIntField(default=0)
+
+    deliveries: fields.ReverseRelation[WebhookDelivery]
+
+    class Meta:
+        table = "webhook_endpoint"
+
+
+class WebhookDelivery(Model):
+    """One change log entry for one endpoint: the message, sent until it is answered with 2xx
+    or given up. Every attempt of it carries the same ``message_id`` (the ``webhook-id``
+    header), so receivers can drop duplicates."""
+
+    id = fields.BigIntField(primary_key=True)
+    endpoint: fields.ForeignKeyRelation[WebhookEndpoint] = fields.ForeignKeyField(
+        "cms.WebhookEndpoint", related_name="deliveries", on_delete=fields.CASCADE, db_index=False
+    )
+    #: The change log entry delivered: an endpoint's deliveries go out in this order.
+    position = fields.BigIntField()
+    #: ``msg_<...>``, the ``webhook-id`` of every attempt.
+    message_id = fields.CharField(max_length=64, unique=True)
+    #: E.g. ``article.published``.
+    event_type = fields.CharField(max_length=32)
+    #: The JSON body sent, exactly (signatures cover these bytes).
+    payload = fields.TextField()
+    status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.PENDING)
+    #: Attempts started so far (an attempt cut short by a stopped process counts).
+    attempts = fields.IntField(default=0)
+    #: When the next attempt may start (while one runs: when its lease runs out).
+    next_attempt_at = fields.DatetimeField(default=utcnow)
+    #: While an attempt runs: when another process may take the delivery over.
+    lease_until = fields.DatetimeField(null=True)
+    #: Who holds the lease (a random token per attempt): only it records the outcome.
+    lease_owner = fields.CharField(max_length=32, null=True)
+    last_status_code = fields.IntField(null=True)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField(default=utcnow)
+    updated_at = fields.DatetimeField(default=utcnow)
+
+    endpoint_id: int
+    attempt_log: fields.ReverseRelation[WebhookAttempt]
+
+    class Meta:
+        table = "webhook_delivery"
+        unique_together = (("endpoint", "position"),)
+        indexes = (
+            # The head of each endpoint's queue: its oldest pending delivery.
+            Index(fields=("endpoint_id", "status", "position"), name="webhook_delivery_queue_idx"),
+            Index(fields=("status", "next_attempt_at"), name="webhook_delivery_due_idx"),
+        )
+
+
+class WebhookAttempt(Model):
+    """One attempt at a delivery, as the delivery log shows it: when, how long, and the status
+    code or the error (neither: the process stopped before it learned the outcome)."""
+
+    id = fields.BigIntField(primary_key=True)
+    delivery: fields.ForeignKeyRelation[WebhookDelivery] = fields.ForeignKeyField(
+        "cms.WebhookDelivery", related_name="attempt_log", on_delete=fields.CASCADE, db_index=True
+    )
+    #: 1 for the first attempt.
+    number = fields.IntField()
+    started_at = fields.DatetimeField(default=utcnow)
+    duration_ms = fields.IntField(null=True)
+    status_code = fields.IntField(null=True)
+    error = fields.TextField(null=True)
+
+    delivery_id: int
+
+    class Meta:
+        table = "webhook_attempt"

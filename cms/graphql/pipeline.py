@@ -25,12 +25,23 @@ from datetime import datetime
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import DocumentNode, OperationType, get_operation_ast
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_operation_ast,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
 from cms.auth import ANONYMOUS, AuthenticationError, Caller, authenticate
+from cms.graphql.cachetags import CacheTags
 from cms.graphql.persisted import PersistedQueries
 from cms.graphql.schema import Schema
 
@@ -48,12 +59,47 @@ class Operation:
 
 @dataclass(frozen=True, slots=True)
 class CachePlan:
-    """Where a request's answer is kept in the response cache, and as of which content
+    """Where a request's answer is kept in the response cache (None: the view keeps none, but
+    the answer may be cached by others, and carries cache tags), and as of which content
     version and time."""
 
-    key: str
+    key: str | None
     version: int
     now: datetime
+
+
+#: Query fields whose answers change with every write (the change log's): an operation that
+#: selects one is never cached, by us or anyone.
+VOLATILE_FIELDS = frozenset({"changes", "changesHead"})
+
+
+def selects_volatile(document: DocumentNode, operation: OperationDefinitionNode) -> bool:
+    """Whether ``operation`` selects one of :data:`VOLATILE_FIELDS` at its root (through
+    fragments too)."""
+    fragments = {
+        definition.name.value: definition.selection_set
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    seen: set[str] = set()
+
+    def walk(selections: SelectionSetNode) -> bool:
+        for selection in selections.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value in VOLATILE_FIELDS:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                if walk(selection.selection_set):
+                    return True
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name not in seen and name in fragments:
+                    seen.add(name)
+                    if walk(fragments[name]):
+                        return True
+        return False
+
+    return walk(operation.selection_set)
 
 
 class Exchange(Request):
@@ -63,8 +109,12 @@ class Exchange(Request):
         super().__init__(scope, receive)
         #: The plain operation (see :meth:`read`); None sends the request the general way.
         self.operation: Operation | None = None
-        #: Where the answer is kept, when it may be (set by the view's cache stage).
+        #: Where the answer is kept, when it may be cached (set by the view's cache stage).
         self.cache_plan: CachePlan | None = None
+        #: The answer changes with every write (see :data:`VOLATILE_FIELDS`): nobody keeps it.
+        self.volatile = False
+        #: What the answer shows, as cache keys (the context's collector, once made).
+        self.cache_tags: CacheTags | None = None
         #: Whether the answer is for this caller's eyes only (drafts): never cached by anyone.
         self.private = False
         self._identified: tuple[Caller, str | None] | None = None

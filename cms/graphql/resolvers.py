@@ -2,6 +2,8 @@
 
 Types in :mod:`cms.graphql.types` declare the fields; the work happens here. Relations go
 through the request's DataLoaders, so a list of any length costs the same few statements.
+What a response shows is noted as cache keys (:mod:`cms.graphql.cachetags`): by the loaders,
+and here for the top-level listings, which read without them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from strawberry.dataloader import DataLoader
 
 from cms import caches
 from cms.content.markdown import reading_time_minutes, render_html, render_text
+from cms.graphql.cachetags import ARTICLES, CONTRIBUTORS, TAGS
 from cms.graphql.connections import Connection, Edge, connection
 from cms.graphql.context import Info
 from cms.graphql.ids import from_global_id, to_global_id
@@ -83,7 +86,11 @@ async def articles_(
 ) -> Connection[Any]:
     rows = articles.listing(info.context.viewer, filter.to_filter() if filter else None)
     paging = {"first": first, "after": after, "last": last, "before": before, "offset": offset}
-    return await _top_level(info, rows, _article_ordering(order_by), paging)
+    found = await _top_level(info, rows, _article_ordering(order_by), paging)
+    seen = info.context.cache_tags
+    seen.add_list(ARTICLES)
+    seen.add_articles([edge.node.pk for edge in found.edges])
+    return found
 
 
 async def tag(info: Info, slug: str) -> TagRow | None:
@@ -100,7 +107,11 @@ async def tags_(
 ) -> Connection[Any]:
     paging = {"first": first, "after": after, "last": last, "before": before}
     rows = tags.listing(info.context.viewer, kind)
-    return await _top_level(info, rows, tags.ordering(), paging)
+    found = await _top_level(info, rows, tags.ordering(), paging)
+    seen = info.context.cache_tags
+    seen.add_list(TAGS)
+    seen.add_tags([edge.node.pk for edge in found.edges])
+    return found
 
 
 async def contributor(info: Info, slug: str) -> ContributorRow | None:
@@ -116,6 +127,7 @@ async def contributors_(
 ) -> Connection[Any]:
     paging = {"first": first, "after": after, "last": last, "before": before}
     rows = contributors.listing(info.context.viewer)
+    info.context.cache_tags.add_list(CONTRIBUTORS)
     return await _top_level(info, rows, contributors.ordering(), paging)
 
 
@@ -130,6 +142,9 @@ async def search_(
     page_window = window(context.settings, search.ORDERING, first=first, after=after)
     article_filter = filter.to_filter() if filter else None
     hits, _ = await search.search(context.viewer, query, article_filter, page_window)
+    seen = context.cache_tags
+    seen.add_list(ARTICLES)
+    seen.add_articles([hit.article.pk for hit in hits.rows])
 
     async def total() -> int:
         return await search.count(context.viewer, query, article_filter)

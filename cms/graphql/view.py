@@ -6,7 +6,9 @@
 - Mutations are never run over GET (405 with ``Allow: POST``).
 - Request bodies over ``max_body_bytes`` get 413; malformed requests a 4xx with a JSON error.
 - Persisted queries (:mod:`cms.graphql.persisted`).
-- A response cache for what anonymous and read callers see (:mod:`cms.graphql.cache`).
+- A response cache for what anonymous and read callers see (:mod:`cms.graphql.cache`), purged
+  by the cache keys each change names; those answers carry the keys in ``Cache-Tag`` and
+  ``Surrogate-Key`` for CDNs too (:mod:`cms.graphql.cachetags`), cache on or off.
 - Plain queries on a short path (:mod:`cms.graphql.direct`), everything else through Strawberry.
 
 Each HTTP request goes through the stages of :mod:`cms.graphql.pipeline` (read, caller, cache,
@@ -23,7 +25,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import get_operation_ast
+from graphql import DocumentNode, OperationDefinitionNode, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -37,6 +39,8 @@ from strawberry.types import ExecutionResult
 
 from cms.graphiql.page import render_page
 from cms.graphql.cache import Entry, ResponseCache, cache_key, etag_of
+from cms.graphql.cachetags import NONE as NO_KEYS
+from cms.graphql.cachetags import CacheTags
 from cms.graphql.checks import query_too_large
 from cms.graphql.context import Context
 from cms.graphql.direct import respond
@@ -44,7 +48,13 @@ from cms.graphql.errors import code_for, formatted
 from cms.graphql.loaders import Loaders
 from cms.graphql.memo import declared
 from cms.graphql.persisted import PersistedQueries, PersistedQueryError
-from cms.graphql.pipeline import CachePlan, Exchange, valid_document, valid_query
+from cms.graphql.pipeline import (
+    CachePlan,
+    Exchange,
+    selects_volatile,
+    valid_document,
+    valid_query,
+)
 from cms.graphql.schema import Schema, build_schema
 from cms.graphql.streams import Streams
 from cms.observability import GRAPHQL_RESPONSE
@@ -182,10 +192,12 @@ class GraphQLView(Streams, GraphQL[Context, None]):
             result = ExecutionResult(data=None, errors=[too_large])
             processed = await self.process_result(exchange, result)
             return self.create_response(processed, exchange.sub_response)
+        plan = await self._cache_plan(exchange)
         cache = self.cache
-        plan = await self._cache_plan(exchange) if cache is not None else None
-        if plan is not None and cache is not None:
-            hit = cache.get(plan.key, plan.version, plan.now)
+        if plan is not None and plan.key is not None and cache is not None:
+            if not cache.current(plan.version):
+                await cache.sync(plan.version)
+            hit = cache.get(plan.key, plan.now)
             if hit is not None:
                 return self._cached_response(exchange, hit)
         response = await respond(self, exchange) if self.short_path else None
@@ -194,9 +206,10 @@ class GraphQLView(Streams, GraphQL[Context, None]):
         return await self._fill_cache(exchange, response)
 
     async def _cache_plan(self, exchange: Exchange) -> CachePlan | None:
-        """Where this request's response lives in the cache, or None when it may not be cached:
-        not a plain query (see :meth:`Exchange.read`), refused credentials (the general path
-        answers them), or a caller who may see drafts."""
+        """Whether this request's response may be cached (by us, or by a CDN: then it carries
+        cache tags) and where it lives in our cache, or None when it may not be: not a plain
+        query (see :meth:`Exchange.read`), refused credentials (the general path answers
+        them), a caller who may see drafts, or an operation that reads the change log."""
         operation = exchange.operation
         if operation is None:
             return None  # the normal path answers it
@@ -206,16 +219,37 @@ class GraphQLView(Streams, GraphQL[Context, None]):
         query, name = operation.query, operation.name
         document = valid_query(self.schema, query, name)
         found = get_operation_ast(document, name) if document is not None else None
-        if found is None:
+        if document is None or found is None:
             return None
-        media = GRAPHQL_RESPONSE if wants_graphql_response(exchange) else JSON
-        key = cache_key(query, name, declared(found, operation.variables or {}), media)
-        if key is None:
+        if self._volatile(query, document, found):
+            exchange.volatile = True
             return None
-        exchange.cache_plan = plan = CachePlan(
-            key=key, version=await current_version(), now=utcnow()
-        )
+        key = None
+        if self.cache is not None:
+            media = GRAPHQL_RESPONSE if wants_graphql_response(exchange) else JSON
+            key = cache_key(query, name, declared(found, operation.variables or {}), media)
+            if key is None:
+                return None
+            version = await current_version()
+        else:
+            version = 0  # nothing kept: the version is not needed
+        exchange.cache_plan = plan = CachePlan(key=key, version=version, now=utcnow())
         return plan
+
+    def _volatile(
+        self, query: str, document: DocumentNode, operation: OperationDefinitionNode
+    ) -> bool:
+        """Whether the operation reads the change log (worked out once per text and name)."""
+        memo = self.schema.operations.memo(query, document)
+        memo_key = ("volatile", operation.name.value if operation.name else None)
+        if memo is not None:
+            known = memo.get(memo_key)
+            if known is not None:
+                return bool(known)
+        volatile = selects_volatile(document, operation)
+        if memo is not None:
+            memo.put(memo_key, volatile, 64)
+        return volatile
 
     #: Cacheable answers depend on these request headers (shared caches must key on them).
     VARY = "Accept, Authorization"
@@ -227,30 +261,39 @@ class GraphQLView(Streams, GraphQL[Context, None]):
 
     def _cached_response(self, request: Request, entry: Entry) -> Response:
         headers = {"ETag": entry.etag, "Cache-Control": self._cache_control(), "Vary": self.VARY}
+        headers.update(entry.keys.headers())
         if _matches(request, entry.etag):
             return Response(status_code=304, headers=headers)
         return Response(entry.body, media_type=entry.media_type, headers=headers)
 
     async def _fill_cache(self, exchange: Exchange, response: Response) -> Response:
         plan = exchange.cache_plan
-        if plan is None or self.cache is None:
+        if plan is None:
             if exchange.private:
                 response.headers["Cache-Control"] = "private, no-store"
+            elif exchange.volatile:
+                response.headers["Cache-Control"] = "no-store"
             return response
         body = bytes(response.body)
         if response.status_code != 200 or _has_errors(body):
             return response
+        seen = exchange.cache_tags
+        keys = NO_KEYS if seen is None else seen.keys(self.settings.cache_tag_max_bytes)
+        tag_headers = keys.headers()
+        cache = self.cache
+        if plan.key is None or cache is None:
+            response.headers.update(tag_headers)
+            return response
         etag = etag_of(body)
         media = response.headers.get("content-type", JSON)
         expires = await next_publication(plan.now)
-        self.cache.put(plan.key, Entry(plan.version, expires, body, etag, media))
-        response.headers["ETag"] = etag
-        response.headers["Cache-Control"] = self._cache_control()
-        response.headers["Vary"] = self.VARY
+        if cache.fresh(plan.version):  # else a purge ran meanwhile that this answer may predate
+            cache.put(plan.key, Entry(expires, body, etag, media, keys))
+        headers = {"ETag": etag, "Cache-Control": self._cache_control(), **tag_headers}
         if _matches(exchange, etag):
-            return Response(
-                status_code=304, headers={"ETag": etag, "Cache-Control": self._cache_control()}
-            )
+            return Response(status_code=304, headers={**headers, "Vary": self.VARY})
+        response.headers.update(headers)
+        response.headers["Vary"] = self.VARY
         return response
 
     def _limited(self, scope: Scope, receive: Receive) -> Receive:
@@ -377,12 +420,14 @@ class GraphQLView(Streams, GraphQL[Context, None]):
         caller, auth_error = await request.identify()  # perhaps known from the cache stage
         request.private = caller.can_preview
         viewer = Viewer(now=utcnow(), preview=caller.can_preview)
+        if request.cache_tags is None:
+            request.cache_tags = CacheTags()
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
             settings=self.settings,
             caller=caller,
             viewer=viewer,
-            loaders=Loaders(viewer),
+            loaders=Loaders(viewer, request.cache_tags),
             auth_error=auth_error,
         )

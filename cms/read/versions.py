@@ -63,8 +63,12 @@ def current_database() -> str | None:
     return None if request is None else request.database
 
 
-async def content_version() -> int:
-    return int(await fetch_value("SELECT version FROM content_version WHERE id = 1"))
+async def content_version(*, primary: bool = False) -> int:
+    """The content version where the request reads (a replica's may lag behind), or on the
+    ``primary``: what the response cache syncs to, since it reads the change log there."""
+    return int(
+        await fetch_value("SELECT version FROM content_version WHERE id = 1", primary=primary)
+    )
 
 
 async def next_publication(now: datetime) -> datetime | None:

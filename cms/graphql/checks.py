@@ -208,6 +208,10 @@ class OperationChecks(SchemaExtension):
                 memo,
             )
         if error is not None:
+            if operation_type is OperationType.SUBSCRIPTION:
+                # Strawberry subscribes whatever the result says: an error raised here
+                # becomes the subscription's only result instead.
+                raise error
             context.result = ExecutionResult(data=None, errors=[error])
         elif operation_type is OperationType.MUTATION:
             read_from_primary()  # a request that writes reads its own writes

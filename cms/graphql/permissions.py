@@ -1,5 +1,6 @@
 """Who may run an operation: refused credentials fail every operation, and mutations need a
-token of scope ``write``. Checked once per operation, before anything executes."""
+token of scope ``write``; a WebSocket carries subscriptions only. Checked once per operation,
+before anything executes."""
 
 from __future__ import annotations
 
@@ -10,11 +11,16 @@ from strawberry.types.graphql import OperationType
 
 def refusal(context: object, operation: OperationType | None) -> GraphQLError | None:
     """The error that stops this operation, or None when the caller may run it."""
-    if isinstance(getattr(context, "request", None), WebSocket):
-        # A socket keeps one context for its whole life (caller, clock, loaders), so its
-        # answers would go stale; with no subscriptions in the schema, HTTP serves everything.
+    if (
+        isinstance(getattr(context, "request", None), WebSocket)
+        and operation is not OperationType.SUBSCRIPTION
+    ):
+        # A socket keeps one context for its whole life (caller, clock, loaders), so a query's
+        # answers would go stale; subscriptions renew what they read for every entry
+        # (cms.graphql.subscriptions), and HTTP serves everything else.
         return GraphQLError(
-            "queries and mutations are served over HTTP, not WebSocket",
+            "queries and mutations are served over HTTP, not WebSocket: the socket carries "
+            "subscriptions",
             extensions={"code": "BAD_REQUEST"},
         )
     auth_error = getattr(context, "auth_error", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from cms.graphql import resolvers
+from cms.graphql.changes import ContentChangeConnection, changes_after, changes_head
 from cms.graphql.connections import Connection
 from cms.graphql.types import Article, Contributor, Node, SearchConnection, Tag
 
@@ -28,4 +29,14 @@ class Query:
     search: SearchConnection = strawberry.field(
         resolver=resolvers.search_,
         description="Full-text search over title, summary and body, best match first.",
+    )
+    changes: ContentChangeConnection = strawberry.field(
+        resolver=changes_after,
+        description="Entries of the change log after `after` (from the oldest kept one when "
+        "not given), oldest first.",
+    )
+    changes_head: str = strawberry.field(
+        resolver=changes_head,
+        description="The cursor of the newest entry now: read the content, then follow "
+        "`changes(after:)` from here.",
     )

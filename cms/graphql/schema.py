@@ -18,6 +18,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from cms.changes.live import Hub
+from cms.graphql.changes import ContentChange
 from cms.graphql.checks import OperationChecks, Operations, unnamed_choice_error
 from cms.graphql.errors import log_unexpected
 from cms.graphql.execution import Executor, FastPath
@@ -26,6 +28,7 @@ from cms.graphql.mutations import Mutation
 from cms.graphql.plans import Plans
 from cms.graphql.queries import Query
 from cms.graphql.scalars import DateTime
+from cms.graphql.subscriptions import Subscription
 from cms.graphql.types import Article, Contributor, ImageCredit, Tag
 from cms.settings import Settings
 
@@ -41,6 +44,9 @@ class Schema(strawberry.Schema):
         #: The extensions cms's short path stands in for (set by build_schema): with any
         #: other, every request takes Strawberry's general path, which runs them all.
         self.known_extensions: tuple[Any, ...] = ()
+        #: The live side of the service whose schema this is (set by build_schema): its
+        #: subscribers and the poller that wakes them (see :mod:`cms.changes.live`).
+        self.live: Hub
 
     @property
     def fallbacks(self) -> int:
@@ -104,13 +110,15 @@ def build_schema(
     schema = Schema(
         query=Query,
         mutation=Mutation,
-        types=[Article, Tag, Contributor, ImageCredit],
+        subscription=Subscription,
+        types=[Article, Tag, Contributor, ImageCredit, ContentChange],
         scalar_overrides={datetime: DateTime},
         extensions=[checks, *extensions],
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=Executor if settings.fast_executor else None,
     )
     schema.operations = operations
+    schema.live = Hub(settings)
     schema.known_extensions = (checks,)
     return schema
 

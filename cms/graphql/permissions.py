@@ -9,12 +9,29 @@ from starlette.websockets import WebSocket
 from strawberry.types.graphql import OperationType
 
 
+def accepts_event_stream(request: object) -> bool:
+    """Whether an HTTP request asks for Server-Sent Events (GraphQL over SSE)."""
+    headers = getattr(request, "headers", None)
+    accept = headers.get("accept", "") if headers is not None else ""
+    return any(
+        part.split(";", 1)[0].strip().lower() == "text/event-stream" for part in accept.split(",")
+    )
+
+
 def refusal(context: object, operation: OperationType | None) -> GraphQLError | None:
     """The error that stops this operation, or None when the caller may run it."""
+    request = getattr(context, "request", None)
     if (
-        isinstance(getattr(context, "request", None), WebSocket)
-        and operation is not OperationType.SUBSCRIPTION
+        operation is OperationType.SUBSCRIPTION
+        and not isinstance(request, WebSocket)
+        and not accepts_event_stream(request)
     ):
+        return GraphQLError(
+            "subscriptions are served over WebSocket (graphql-transport-ws) and Server-Sent "
+            "Events (`Accept: text/event-stream`), not in a single HTTP response",
+            extensions={"code": "BAD_REQUEST"},
+        )
+    if isinstance(request, WebSocket) and operation is not OperationType.SUBSCRIPTION:
         # A socket keeps one context for its whole life (caller, clock, loaders), so a query's
         # answers would go stale; subscriptions renew what they read for every entry
         # (cms.graphql.subscriptions), and HTTP serves everything else.

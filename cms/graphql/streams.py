@@ -22,7 +22,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.streaming import HTTPStreamTransport, SSETransport
-from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -33,6 +32,7 @@ from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.changes.live import Hub
 from cms.graphql.context import Context
 from cms.graphql.loaders import Loaders
+from cms.graphql.permissions import accepts_event_stream
 from cms.graphql.schema import Schema
 from cms.read.visibility import Viewer
 from cms.settings import Settings
@@ -95,12 +95,12 @@ class Streams:
         """Strawberry's streaming transports by protocol (it builds them without arguments,
         with its own heartbeat interval): SSE, with ours."""
         transport = SSETransport(heartbeat_interval=self.settings.subscription_heartbeat_seconds)
-        return {GRAPHQL_SSE_PROTOCOL: transport}
+        return {transport.protocol: transport}
 
     async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
         """Strawberry's ``run``, refusing an SSE request whose credentials are refused with a
         401 before anything streams."""
-        if isinstance(request, Request) and _accepts_event_stream(request):
+        if isinstance(request, Request) and accepts_event_stream(request):
             authorization = request.headers.get("authorization")
             identify = getattr(request, "identify", None)
             try:
@@ -166,10 +166,3 @@ class Streams:
             loaders=Loaders(viewer),
             auth_error=auth_error,
         )
-
-
-def _accepts_event_stream(request: Request) -> bool:
-    return any(
-        part.split(";", 1)[0].strip().lower() == "text/event-stream"
-        for part in request.headers.get("accept", "").split(",")
-    )

@@ -140,13 +140,14 @@ class ResponseCache:
         if not self.entries.put(key, entry, 512 + len(key) + len(entry.body)):
             return
         index = self._index
-        for name in entry.keys.keys:
+        names = entry.keys.names
+        for name in names:
             found = index.get(name)
             if found is None:
                 index[name] = {key}
             else:
                 found.add(key)
-        self._indexed += len(entry.keys.keys)
+        self._indexed += len(names)
         if self._indexed > self._compact_at:
             self._compact()
 
@@ -216,7 +217,7 @@ class ResponseCache:
             kept = {
                 key
                 for key in members
-                if (entry := entries.peek(key)) is not None and name in entry.keys.keys
+                if (entry := entries.peek(key)) is not None and name in entry.keys.names
             }
             if kept:
                 self._index[name] = kept

@@ -13,37 +13,53 @@ every change of that kind, never keeps it past one whose key was cut off.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from cms.changes.keys import ARTICLES, CONTRIBUTORS, TAGS, article_key, tag_key
 
-#: Keys spelled out are kept per primary key (a base64 global id each time would cost more
-#: than the rest of the header).
-_article_key = lru_cache(maxsize=1 << 16)(article_key)
-_tag_key = lru_cache(maxsize=1 << 16)(tag_key)
-
 __all__ = ["ARTICLES", "CONTRIBUTORS", "NONE", "TAGS", "CacheTags", "Keys"]
+
+#: Most spelled-out keys kept per kind (then they are spelled anew).
+_SPELLED_MAX = 1 << 16
+
+
+class _Spelled(dict[int, str]):
+    """Keys spelled out, by primary key (a base64 global id each time would cost more than
+    the rest of the header); read with ``map(spelled.__getitem__, pks)``, at C speed."""
+
+    def __init__(self, spell: Callable[[int], str]) -> None:
+        super().__init__()
+        self.spell = spell
+
+    def __missing__(self, pk: int) -> str:
+        if len(self) >= _SPELLED_MAX:
+            self.clear()
+        name = self[pk] = self.spell(pk)
+        return name
+
+
+_article_keys = _Spelled(article_key)
+_tag_keys = _Spelled(tag_key)
 
 
 @dataclass(frozen=True, slots=True)
 class Keys:
-    """The keys one response carries, and its two headers."""
+    """The keys one response carries (in no particular order), as its ``Cache-Tag`` value."""
 
-    keys: frozenset[str]
-    #: The ``Cache-Tag`` value.
+    names: tuple[str, ...]
+    #: The ``Cache-Tag`` value (``Surrogate-Key`` is the same, space-separated).
     cache_tag: str
-    #: The ``Surrogate-Key`` value.
-    surrogate_key: str
 
-    def headers(self) -> dict[str, str]:
-        if not self.keys:
-            return {}
-        return {"Cache-Tag": self.cache_tag, "Surrogate-Key": self.surrogate_key}
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """``Cache-Tag`` and ``Surrogate-Key``, encoded (none when there are no keys)."""
+        if not self.names:
+            return []
+        value = self.cache_tag.encode("latin-1")
+        return [(b"cache-tag", value), (b"surrogate-key", value.replace(b",", b" "))]
 
 
-NONE = Keys(frozenset(), "", "")
+NONE = Keys((), "")
 
 
 class CacheTags:
@@ -69,24 +85,22 @@ class CacheTags:
         self.lists.add(key)
 
     def keys(self, max_bytes: int) -> Keys:
-        """The keys to send, within ``max_bytes`` for either header (falling back to list keys
-        when naming every article, then every tag, would not fit)."""
-        if not (self.articles or self.tags or self.lists):
+        """The keys to send, within ``max_bytes`` (falling back to list keys when naming every
+        article, then every tag, would not fit)."""
+        lists = self.lists
+        if not (self.articles or self.tags or lists):
             return NONE
-        lists = set(self.lists)
-        articles = [_article_key(pk) for pk in sorted(self.articles)]
-        tags = [_tag_key(pk) for pk in sorted(self.tags)]
-        if _length(lists, articles, tags) > max_bytes:
-            lists.add(ARTICLES)
-            articles = []
-            if _length(lists, articles, tags) > max_bytes:
-                lists.add(TAGS)
-                tags = []
-        names = [*sorted(lists), *articles, *tags]
-        return Keys(frozenset(names), ",".join(names), " ".join(names))
-
-
-def _length(lists: set[str], articles: list[str], tags: list[str]) -> int:
-    count = len(lists) + len(articles) + len(tags)
-    size = sum(map(len, lists)) + sum(map(len, articles)) + sum(map(len, tags))
-    return size + max(count - 1, 0)
+        names = (
+            *lists,
+            *map(_article_keys.__getitem__, self.articles),
+            *map(_tag_keys.__getitem__, self.tags),
+        )
+        header = ",".join(names)
+        if len(header) > max_bytes:
+            coarser = lists | {ARTICLES}
+            names = (*coarser, *map(_tag_keys.__getitem__, self.tags))
+            header = ",".join(names)
+            if len(header) > max_bytes:
+                names = tuple(coarser | {TAGS})
+                header = ",".join(names)
+        return Keys(names, header)

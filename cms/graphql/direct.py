@@ -34,7 +34,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 from cms.graphql.checks import cost_error
 from cms.graphql.context import Context
 from cms.graphql.permissions import refusal
-from cms.graphql.pipeline import Exchange, valid_query
+from cms.graphql.pipeline import Exchange
 from cms.graphql.schema import Schema
 from cms.settings import Settings
 
@@ -69,7 +69,7 @@ async def respond(view: Responder, exchange: Exchange) -> Response | None:
     schema = view.schema
     core_schema = schema._schema
     query, name, variables = plain.query, plain.name, plain.variables
-    document = valid_query(schema, query, name)
+    document = exchange.query_document(schema)
     if document is None:
         return None
     sub_response = exchange.sub_response

@@ -51,7 +51,7 @@ def _noting(
 
     async def load(keys: list[K]) -> dict[K, V]:
         found = await fetch(keys)
-        note(row.pk for row in found.values())  # type: ignore[attr-defined]
+        note([row.pk for row in found.values()])  # type: ignore[attr-defined]
         if len(found) < len(keys):
             seen.add_list(missing)
         return found
@@ -76,7 +76,7 @@ def _pages(
             for parent in unique:
                 page = found[(parent, window, ordering)] = pages[parent]
                 if note is not None:
-                    note(row.pk for row in page.rows)  # type: ignore[attr-defined]
+                    note([row.pk for row in page.rows])  # type: ignore[attr-defined]
         return [found[key] for key in keys]
 
     return load
@@ -97,7 +97,7 @@ def _grouped(
     async def load(keys: list[int]) -> list[list[V]]:
         found = await fetch(list(dict.fromkeys(keys)))
         if note is not None:
-            note(row.pk for rows in found.values() for row in rows)  # type: ignore[attr-defined]
+            note([row.pk for rows in found.values() for row in rows])  # type: ignore[attr-defined]
         return [found.get(key, []) for key in keys]
 
     return load

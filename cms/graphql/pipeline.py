@@ -115,6 +115,9 @@ class Exchange(Request):
         self.volatile = False
         #: What the answer shows, as cache keys (the context's collector, once made).
         self.cache_tags: CacheTags | None = None
+        #: Whether the operation ran and answered without errors (set by the view's encoding).
+        self.succeeded = False
+        self._query: tuple[DocumentNode | None] | None = None
         #: Whether the answer is for this caller's eyes only (drafts): never cached by anyone.
         self.private = False
         self._identified: tuple[Caller, str | None] | None = None
@@ -160,6 +163,16 @@ class Exchange(Request):
                 except AuthenticationError as exc:
                     self._identified = ANONYMOUS, str(exc)
         return self._identified
+
+    def query_document(self, schema: Schema) -> DocumentNode | None:
+        """The plain operation's document when it is a valid query (:func:`valid_query`),
+        worked out once for the cache stage and the short path."""
+        if self._query is None:
+            operation = self.operation
+            self._query = (
+                None if operation is None else valid_query(schema, operation.query, operation.name),
+            )
+        return self._query[0]
 
     @property
     def sub_response(self) -> Response:

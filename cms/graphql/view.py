@@ -53,7 +53,6 @@ from cms.graphql.pipeline import (
     Exchange,
     selects_volatile,
     valid_document,
-    valid_query,
 )
 from cms.graphql.schema import Schema, build_schema
 from cms.graphql.streams import Streams
@@ -217,7 +216,7 @@ class GraphQLView(Streams, GraphQL[Context, None]):
         if refused is not None or caller.can_preview:
             return None
         query, name = operation.query, operation.name
-        document = valid_query(self.schema, query, name)
+        document = exchange.query_document(self.schema)
         found = get_operation_ast(document, name) if document is not None else None
         if document is None or found is None:
             return None
@@ -261,10 +260,12 @@ class GraphQLView(Streams, GraphQL[Context, None]):
 
     def _cached_response(self, request: Request, entry: Entry) -> Response:
         headers = {"ETag": entry.etag, "Cache-Control": self._cache_control(), "Vary": self.VARY}
-        headers.update(entry.keys.headers())
         if _matches(request, entry.etag):
-            return Response(status_code=304, headers=headers)
-        return Response(entry.body, media_type=entry.media_type, headers=headers)
+            response = Response(status_code=304, headers=headers)
+        else:
+            response = Response(entry.body, media_type=entry.media_type, headers=headers)
+        response.raw_headers.extend(entry.keys.raw_headers())
+        return response
 
     async def _fill_cache(self, exchange: Exchange, response: Response) -> Response:
         plan = exchange.cache_plan
@@ -274,26 +275,28 @@ class GraphQLView(Streams, GraphQL[Context, None]):
             elif exchange.volatile:
                 response.headers["Cache-Control"] = "no-store"
             return response
-        body = bytes(response.body)
-        if response.status_code != 200 or _has_errors(body):
+        if response.status_code != 200 or not exchange.succeeded:
             return response
         seen = exchange.cache_tags
         keys = NO_KEYS if seen is None else seen.keys(self.settings.cache_tag_max_bytes)
-        tag_headers = keys.headers()
         cache = self.cache
         if plan.key is None or cache is None:
-            response.headers.update(tag_headers)
+            response.raw_headers.extend(keys.raw_headers())
+            return response
+        body = bytes(response.body)
+        if _has_errors(body):  # an answer not encoded by process_result
             return response
         etag = etag_of(body)
         media = response.headers.get("content-type", JSON)
         expires = await next_publication(plan.now)
         if cache.fresh(plan.version):  # else a purge ran meanwhile that this answer may predate
             cache.put(plan.key, Entry(expires, body, etag, media, keys))
-        headers = {"ETag": etag, "Cache-Control": self._cache_control(), **tag_headers}
+        headers = {"ETag": etag, "Cache-Control": self._cache_control(), "Vary": self.VARY}
         if _matches(exchange, etag):
-            return Response(status_code=304, headers={**headers, "Vary": self.VARY})
-        response.headers.update(headers)
-        response.headers["Vary"] = self.VARY
+            response = Response(status_code=304, headers=headers)
+        else:
+            response.headers.update(headers)
+        response.raw_headers.extend(keys.raw_headers())
         return response
 
     def _limited(self, scope: Scope, receive: Receive) -> Receive:
@@ -347,6 +350,8 @@ class GraphQLView(Streams, GraphQL[Context, None]):
         response: GraphQLHTTPResponse = {"data": result.data}
         graphql_response = wants_graphql_response(request)
         status = 200
+        if isinstance(request, Exchange):
+            request.succeeded = not result.errors
         if result.errors:
             response["errors"] = [formatted(error) for error in result.errors]
             if result.data is None and all(error.path is None for error in result.errors):

@@ -39,11 +39,13 @@ PUBLISHED, UPDATED, REMOVED = ChangeKind.PUBLISHED, ChangeKind.UPDATED, ChangeKi
 
 
 async def article_pk(slug: str) -> int:
-    return (await Article.get(slug=slug)).pk
+    pk: int = (await Article.get(slug=slug)).pk
+    return pk
 
 
 async def tag_pk(slug: str) -> int:
-    return (await Tag.get(slug=slug)).pk
+    pk: int = (await Tag.get(slug=slug)).pk
+    return pk
 
 
 async def entry(

@@ -32,7 +32,6 @@ from strawberry.extensions import SchemaExtension
 from tortoise.context import TortoiseContext, _current_context
 
 from cms import caches, db
-from cms.changes.schedule import run_scheduler
 from cms.graphiql.page import assets_app
 from cms.graphql.view import GraphQLView
 from cms.health import HEALTH_PATHS, health_routes, relative_path
@@ -46,6 +45,7 @@ from cms.read.versions import request_scope
 from cms.security import secured
 from cms.settings import Settings, get_settings
 from cms.webhooks.worker import run_deliveries
+from cms.write.schedule import run_scheduler
 
 logger = logging.getLogger("cms.app")
 

@@ -72,14 +72,21 @@ class Databases:
         _run(db.migrate(Settings(database_url=url)))
         return url
 
+    #: Test services run no background jobs (the scheduler, webhook deliveries): their
+    #: statements would land in other tests' statement counts. Tests of those jobs turn them on
+    #: with ``dataclasses.replace(settings, scheduler=True)`` (or ``webhook_delivery=True``).
+    @staticmethod
+    def _settings(database_url: str, **more: Any) -> Settings:
+        return Settings(database_url=database_url, scheduler=False, webhook_delivery=False, **more)
+
     def empty(self) -> Settings:
         """A database with nothing in it (not even migrations)."""
         number = next(self.counter)
         if POSTGRES_URL:
             name = f"{self.prefix}_{number}"
             _run(_pg(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
-            return Settings(database_url=_with_database(POSTGRES_URL, name))
-        return Settings(database_url=f"sqlite://{self.scratch / f'db{number}.sqlite3'}")
+            return self._settings(_with_database(POSTGRES_URL, name))
+        return self._settings(f"sqlite://{self.scratch / f'db{number}.sqlite3'}")
 
     def new(self) -> Settings:
         """A fresh database with every migration applied."""
@@ -88,12 +95,10 @@ class Databases:
             name = f"{self.prefix}_{number}"
             template = urlsplit(self.template).path.lstrip("/")
             _run(_pg(POSTGRES_URL, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-            return Settings(
-                database_url=_with_database(POSTGRES_URL, name), fast_executor=FAST_EXECUTOR
-            )
+            return self._settings(_with_database(POSTGRES_URL, name), fast_executor=FAST_EXECUTOR)
         path = self.scratch / f"db{number}.sqlite3"
         shutil.copyfile(self.template.removeprefix("sqlite://"), path)
-        return Settings(database_url=f"sqlite://{path}", fast_executor=FAST_EXECUTOR)
+        return self._settings(f"sqlite://{path}", fast_executor=FAST_EXECUTOR)
 
     def drop(self, settings: Settings) -> None:
         if POSTGRES_URL:

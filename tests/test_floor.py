@@ -131,7 +131,11 @@ def _first_difference(ours: bytes, floor: bytes) -> str:
 
 @pytest.fixture
 async def pair(database_url: str) -> AsyncIterator[Pair]:
-    service = ContentService(Settings(database_url=database_url, response_cache=False))
+    service = ContentService(
+        Settings(
+            database_url=database_url, response_cache=False, scheduler=False, webhook_delivery=False
+        )
+    )
     floor_app = create_floor_app(database_url)
     async with service.lifespan(), floor_app.router.lifespan_context(floor_app):
         cms_transport = httpx.ASGITransport(app=service.app)

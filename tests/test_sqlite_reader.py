@@ -40,7 +40,12 @@ async def _title(http: httpx.AsyncClient) -> Any:
 
 @pytest.fixture
 async def sqlite_settings(tmp_path: Path) -> Settings:
-    settings = Settings(database_url=f"sqlite://{tmp_path / 'cms.sqlite3'}", response_cache=False)
+    settings = Settings(
+        database_url=f"sqlite://{tmp_path / 'cms.sqlite3'}",
+        response_cache=False,
+        scheduler=False,
+        webhook_delivery=False,
+    )
     await db.migrate(settings)
     return settings
 

@@ -130,7 +130,7 @@ async def delete_article(info: Info, input: DeleteArticleInput) -> Result:
     if pk is None:
         return _unknown("Article", input.id)
     command = commands.DeleteArticle(pk, _version(input.expected_version))
-    done = await articles.delete_article(command)
+    done = await articles.delete_article(command, utcnow())
     info.context.reset_loaders()
     if done.errors:
         return Result(errors=_errors(done.errors))

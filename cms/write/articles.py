@@ -18,6 +18,8 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from cms.changes import record
+from cms.changes.record import ArticleChange, TagChange
 from cms.content.state import OMITTED, ArticleFields, ArticleState
 from cms.content.validation import ErrorCode, FieldError, validate_article
 from cms.models import Article, ArticleRevision, Tag
@@ -101,6 +103,13 @@ async def _write_relations(pk: int, write: core.ArticleWrite, names: Names) -> N
         await insert_credits([(pk, write.state.image_credits)], names.people_ids)
 
 
+async def _log(names: Names, changes: list[ArticleChange], now: datetime) -> None:
+    """Append the change log's entries of this write: the tags it created, then the articles."""
+    created = [TagChange(pk, None, tag) for pk, tag in names.created_tags]
+    entries = record.tag_entries(created, now) + await record.article_entries(changes, now)
+    await record.append(entries)
+
+
 async def create_article(command: CreateArticle, now: datetime) -> Outcome:
     if errors := validate_article(command.fields):
         return Outcome(None, errors)
@@ -115,6 +124,7 @@ async def create_article(command: CreateArticle, now: datetime) -> Outcome:
             write = core.plan(None, core.next_state(None, values, now, slug), now)
             article = await Article.create(**core.columns(write.state, write.meta))
             await _write_relations(article.id, write, names)
+            await _log(names, [ArticleChange(article.id, None, write.state)], now)
     except _Refused as refused:
         return Outcome(None, refused.errors)
     except IntegrityError:
@@ -154,6 +164,8 @@ async def _change(pk: int, expected_version: int | None, now: datetime, change: 
             if revision := write.revision(now):
                 await revision.save()
             await _write_relations(pk, write, names)
+            logged = ArticleChange(pk, before.state, write.state, before.meta.updated_at)
+            await _log(names, [logged], now)
     except _Refused as refused:
         return Outcome(None, refused.errors)
     return Outcome(pk)
@@ -205,19 +217,21 @@ async def restore_revision(command: RestoreArticle, now: datetime) -> Outcome:
     return await _change(command.id, command.expected_version, now, change)
 
 
-async def delete_article(command: DeleteArticle) -> Outcome:
+async def delete_article(command: DeleteArticle, now: datetime) -> Outcome:
     """Delete an article (its credits, tag links and revisions go with it)."""
     pk, expected_version = command.id, command.expected_version
     try:
         async with in_transaction("default"):
-            current = await Article.filter(id=pk).values_list("version")
-            if not current:
+            before = await load_article(pk)
+            if before is None:
                 raise _not_found(pk)
-            (version,) = current[0]
+            version = before.meta.version
             if expected_version is not None and expected_version != version:
                 raise _conflict(expected_version, version)
             if not await Article.filter(id=pk, version=version).delete():
                 raise _conflict(expected_version or version, version + 1)
+            change = ArticleChange(pk, before.state, None, before.meta.updated_at)
+            await _log(Names(), [change], now)
     except _Refused as refused:
         return Outcome(None, refused.errors)
     return Outcome(None)

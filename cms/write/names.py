@@ -121,6 +121,8 @@ class Names:
         for person in contributors:
             people.setdefault(person.slug, person.name)
         self._people = _Kind(people)
+        #: The tags :meth:`create_missing` created, with their ids.
+        self.created_tags: list[tuple[int, TagState]] = []
 
     @property
     def stored_tags(self) -> dict[str, dict[str, Any]]:
@@ -185,6 +187,7 @@ class Names:
         await _create(
             Contributor, [Contributor(slug=s, name=n) for s, n in new_people], self._people.ids
         )
+        self.created_tags += [(self._tags.ids[tag.slug], tag) for tag in new_tags]
         return len(new_tags), len(new_people)
 
 

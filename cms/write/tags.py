@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from cms.changes import record
+from cms.changes.record import TagChange
 from cms.content.slugs import slugify
 from cms.content.state import TagState
 from cms.content.validation import ErrorCode, FieldError, validate_tag
 from cms.models import Tag
+from cms.timeutil import utcnow
 from cms.write.commands import CreateTag, DeleteTag, UpdateTag
 from cms.write.core import next_tag
 
@@ -43,9 +46,11 @@ async def create_tag(command: CreateTag) -> TagOutcome:
         return TagOutcome(None, _duplicate(slug))
     state = next_tag(None, slug, fields)
     try:
-        tag = await Tag.create(
-            slug=state.slug, name=state.name, kind=state.kind, description=state.description
-        )
+        async with in_transaction("default"):
+            tag = await Tag.create(
+                slug=state.slug, name=state.name, kind=state.kind, description=state.description
+            )
+            await record.append(record.tag_entries([TagChange(tag.id, None, state)], utcnow()))
     except IntegrityError:
         return TagOutcome(None, _duplicate(slug))
     return TagOutcome(tag.id)
@@ -72,10 +77,23 @@ async def update_tag(command: UpdateTag) -> TagOutcome:
             await tag.save()
         except IntegrityError:
             return TagOutcome(None, _duplicate(slug))
+        now = utcnow()
+        change = TagChange(pk, before, state, public=await record.tag_public(pk, now))
+        await record.append(record.tag_entries([change], now))
     return TagOutcome(pk)
 
 
 async def delete_tag(command: DeleteTag) -> TagOutcome:
     """Delete a tag; articles that carried it lose it (their versions are unchanged)."""
-    deleted = await Tag.filter(id=command.id).delete()
-    return TagOutcome(None, [] if deleted else _not_found(command.id))
+    pk = command.id
+    async with in_transaction("default"):
+        tag = await Tag.get_or_none(id=pk)
+        if tag is None:
+            return TagOutcome(None, _not_found(pk))
+        now = utcnow()
+        before = TagState(tag.slug, tag.name, tag.kind, tag.description)
+        change = TagChange(pk, before, None, public=await record.tag_public(pk, now))
+        if not await Tag.filter(id=pk).delete():
+            return TagOutcome(None, _not_found(pk))
+        await record.append(record.tag_entries([change], now))
+    return TagOutcome(None)

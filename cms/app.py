@@ -156,10 +156,12 @@ class ContentService:
         """
         async with db.database(self.settings, check=check) as tortoise:
             self._tortoise = tortoise
+            self.view.live.open()
             try:
                 async with self._background():
                     yield
             finally:
+                await self.view.live.close()  # live subscriptions end with the service
                 self._tortoise = None
 
     def _jobs(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:

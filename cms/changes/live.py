@@ -104,6 +104,10 @@ class Hub:
                     subscriber.woken.set()
             await asyncio.sleep(self.poll_seconds)
 
+    def open(self) -> None:
+        """Take subscribers (again: a service's lifespan may be entered more than once)."""
+        self._closed = False
+
     async def close(self) -> None:
         """Stop polling and end every subscription (the service is stopping)."""
         self._closed = True

@@ -133,6 +133,7 @@ class Loaders:
         self.seen = CacheTags() if seen is None else seen
 
     def _contributors_shown(self, pks: Iterable[int]) -> None:
+        """Contributors are named by one list key (their pages and credits' people)."""
         self.seen.add_list(CONTRIBUTORS)
 
     @_made_once
@@ -186,14 +187,24 @@ class Loaders:
     @_made_once
     def contributor(self) -> DataLoader[int, ContributorRow | None]:
         viewer = self.viewer
-        self.seen.add_list(CONTRIBUTORS)
-        return DataLoader(_in_key_order(lambda ids: contributors.by_ids(viewer, ids)))
+        by_ids = _noting(
+            lambda ids: contributors.by_ids(viewer, ids),
+            self._contributors_shown,
+            self.seen,
+            CONTRIBUTORS,
+        )
+        return DataLoader(_in_key_order(by_ids))
 
     @_made_once
     def contributor_by_slug(self) -> DataLoader[str, ContributorRow | None]:
         viewer = self.viewer
-        self.seen.add_list(CONTRIBUTORS)
-        return DataLoader(_in_key_order(lambda slugs: contributors.by_slugs(viewer, slugs)))
+        by_slugs = _noting(
+            lambda slugs: contributors.by_slugs(viewer, slugs),
+            self._contributors_shown,
+            self.seen,
+            CONTRIBUTORS,
+        )
+        return DataLoader(_in_key_order(by_slugs))
 
     @_made_once
     def credit(self) -> DataLoader[int, CreditRow | None]:
@@ -225,8 +236,7 @@ class Loaders:
     @_made_once
     def credits_of_contributor(self) -> DataLoader[PageKey, Page[CreditRow]]:
         viewer = self.viewer
-        self.seen.add_list(CONTRIBUTORS)
-        return DataLoader(_pages(lambda: credits.by_contributor(viewer)))
+        return DataLoader(_pages(lambda: credits.by_contributor(viewer), self._contributors_shown))
 
     @_made_once
     def credit_count_of_contributor(self) -> DataLoader[int, int]:

@@ -43,3 +43,36 @@ def test_postgres_pool_size_and_replicas(monkeypatch: pytest.MonkeyPatch) -> Non
     assert connections["default"]["engine"] == "tortoise.backends.asyncpg"
     assert connections["default"]["credentials"]["maxsize"] == 7
     assert [connections[f"replica{i}"]["credentials"]["host"] for i in range(2)] == ["r1", "r2"]
+
+
+def test_every_variable_is_documented_in_the_readme() -> None:
+    """Each CMS_* variable cms/settings.py reads has a row in the README's configuration
+    table, and the row's default is what an unset variable gives."""
+    import re
+    from pathlib import Path
+
+    from cms import settings as module
+    from cms.settings import Settings
+
+    root = Path(__file__).resolve().parent.parent
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    read = set(re.findall(r'"(CMS_[A-Z0-9_]+)"', source.split("def load_settings")[1]))
+    table = {
+        name: default
+        for name, default in re.findall(
+            r"^\| `(CMS_[A-Z0-9_]+)` \| `?([^|`]*)`? \|", (root / "README.md").read_text(), re.M
+        )
+    }
+    assert read - set(table) == set(), "variables the README's configuration table leaves out"
+    defaults = Settings()
+    for field, name in re.findall(r'(\w+)=_env_\w+\("(CMS_[A-Z0-9_]+)"', source):
+        value = getattr(defaults, field)
+        if isinstance(value, bool):
+            shown = str(value).lower()
+        elif isinstance(value, float) and value.is_integer():
+            shown = str(int(value))
+        else:
+            shown = str(value)
+        if value is None or isinstance(value, tuple) or name == "CMS_DATABASE_URL":
+            continue
+        assert table[name] == shown, f"{name}: the README says {table[name]}, the code {shown}"

@@ -3,10 +3,13 @@ response cache purged by the keys each change logs (exactly what it made stale).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 import httpx
@@ -523,3 +526,43 @@ async def test_a_change_purges_exactly_what_it_made_stale(apps: Apps, change: st
         if now.content != body and not keys & purged:
             missing.append((name, sorted(keys)))
     assert not missing, f"{change}: cacheTags {sorted(purged)} miss {missing}"
+
+
+async def test_a_scheduled_publication_expires_entries_and_logs_what_it_made_stale(
+    apps: Apps,
+) -> None:
+    """Entries filled while a publication is scheduled expire when it comes due (nothing is
+    written then, so no version moves); its log entry, appended by the scheduler, names every
+    response it made stale."""
+    from cms.write.schedule import publish_due
+
+    app = apps.cached
+    when = utcnow() + timedelta(seconds=2)
+    await apps.truth.write(
+        "mutation($id: ID!, $at: DateTime!) { publishArticle(input: {id: $id, publishedAt: $at})"
+        " { errors { code } } }",
+        id=await _id(apps.truth, "delta"),
+        at=when.isoformat(),
+    )
+    before: dict[str, tuple[bytes, set[str]]] = {}
+    for name, (query, variables) in PROBES.items():
+        response = await app.get(query, variables)
+        before[name] = response.content, keys_of(response)
+    position = await head()
+    query, variables = PROBES["article delta"]
+    deadline = monotonic() + 30
+    while (await apps.truth.get(query, variables)).json()["data"]["article"] is None:
+        assert monotonic() < deadline, "the scheduled article never became visible"
+        await asyncio.sleep(0.05)
+    await publish_due()  # the scheduler's tick (it may have run already: then it finds none)
+    changes, _ = await changes_after(position, first=100, preview=False)
+    assert [c.kind for c in changes if c.type is ContentType.ARTICLE] == [ChangeKind.PUBLISHED]
+    purged = {name for c in changes for name in c.cache_tags}
+    missing = []
+    for name, (query, variables) in PROBES.items():
+        now = await apps.truth.get(query, variables)
+        assert (await app.get(query, variables)).content == now.content, name
+        body, keys = before[name]
+        if now.content != body and not keys & purged:
+            missing.append((name, sorted(keys)))
+    assert not missing, f"cacheTags {sorted(purged)} miss {missing}"

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from cms.observability import current_request_id
 from cms.read.pages import UserInputError
@@ -38,6 +39,10 @@ def code_for(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, UserInputError):
         return "BAD_USER_INPUT"
+    if isinstance(original, CannotGetOperationTypeError):
+        # A subscription's operationName that names no operation (over SSE or WebSocket,
+        # where Strawberry raises this instead of its usual error).
+        return "OPERATION_RESOLUTION_FAILURE"
     if (
         isinstance(original, GraphQLError)
         and original.original_error is None

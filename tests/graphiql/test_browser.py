@@ -118,3 +118,51 @@ async def test_graphiql_works_under_a_mount_prefix(browser: Browser, mounted: st
     assert_local(requested, origin)
     assert any("/content/graphql/assets/graphiql.min.js" in url for url in requested)
     assert errors == []
+
+
+async def test_graphiql_shows_a_subscription_s_changes_as_they_come(
+    browser: Browser, databases: FreshDatabases
+) -> None:
+    """A `subscription` typed into GraphiQL streams over SSE: a write made meanwhile shows up
+    in the result pane without pressing anything."""
+    import httpx
+
+    from tests.test_replicas import write_token
+
+    settings = databases.new()
+    token = write_token(settings)
+    env = {**seeded_env(databases), "CMS_DATABASE_URL": settings.database_url}
+    port = free_port()
+    args = [sys.executable, "-m", "cms", "serve", "--port", str(port)]
+    with running(args, env, f"http://127.0.0.1:{port}/graphql") as url:
+        async with httpx.AsyncClient(timeout=10) as client:
+            head = (await client.post(url, json={"query": "{ changesHead }"})).json()
+            after = head["data"]["changesHead"]
+            page: Page = await browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await page.goto(url)
+            await page.locator(".graphiql-query-editor .CodeMirror").wait_for(timeout=15_000)
+            await page.evaluate(
+                """(text) => document.querySelector('.graphiql-query-editor .CodeMirror')
+                    .CodeMirror.setValue(text)""",
+                f'subscription Live {{ contentChanged(after: "{after}") {{ kind slug }} }}',
+            )
+            await page.locator(".graphiql-execute-button").click(timeout=15_000)
+            created = await client.post(
+                url,
+                json={
+                    "query": 'mutation { createArticle(input: {title: "Seen Live", '
+                    'body: "Body.", status: PUBLISHED}) { errors { code } } }'
+                },
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert created.json()["data"]["createArticle"]["errors"] == []
+        result = page.locator(".result-window")
+        try:
+            await result.get_by_text("seen-live").wait_for(timeout=15_000)
+        except Exception as exc:
+            raise AssertionError(f"no change showed: {await result.inner_text()}") from exc
+        assert "PUBLISHED" in await result.inner_text()
+        assert errors == []
+        await page.close()

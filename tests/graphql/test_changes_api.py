@@ -257,6 +257,20 @@ async def test_subscription_errors_before_streaming(newsroom: GraphQLClient, sta
     assert events(expired)[0][1]["errors"][0]["extensions"]["code"] == "CURSOR_EXPIRED"
 
 
+async def test_an_operation_name_that_names_nothing_is_the_callers_mistake(
+    newsroom: GraphQLClient,
+) -> None:
+    response = await newsroom.http.post(
+        "/graphql",
+        json={"query": "subscription Live { contentChanged { kind } }", "operationName": "Other"},
+        headers={"Accept": "text/event-stream"},
+    )
+    (kind, payload), _ = events(response)
+    assert kind == "next"
+    assert payload["errors"][0]["extensions"]["code"] == "OPERATION_RESOLUTION_FAILURE"
+    assert "Other" in payload["errors"][0]["message"]
+
+
 async def test_refused_credentials_get_401_before_any_stream(newsroom: GraphQLClient) -> None:
     response = await sse(
         newsroom,

@@ -50,16 +50,17 @@ class Keys:
     names: tuple[str, ...]
     #: The ``Cache-Tag`` value (``Surrogate-Key`` is the same, space-separated).
     cache_tag: str
-
-    def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """``Cache-Tag`` and ``Surrogate-Key``, encoded (none when there are no keys)."""
-        if not self.names:
-            return []
-        value = self.cache_tag.encode("latin-1")
-        return [(b"cache-tag", value), (b"surrogate-key", value.replace(b",", b" "))]
+    #: Both headers, encoded once (a cache hit sends them as they are): none without keys.
+    raw_headers: tuple[tuple[bytes, bytes], ...]
 
 
-NONE = Keys((), "")
+def _keys(names: tuple[str, ...], cache_tag: str) -> Keys:
+    value = cache_tag.encode("latin-1")
+    raw = ((b"cache-tag", value), (b"surrogate-key", value.replace(b",", b" ")))
+    return Keys(names, cache_tag, raw if names else ())
+
+
+NONE = Keys((), "", ())
 
 
 class CacheTags:
@@ -103,4 +104,4 @@ class CacheTags:
             if len(header) > max_bytes:
                 names = tuple(coarser | {TAGS})
                 header = ",".join(names)
-        return Keys(names, header)
+        return _keys(names, header)

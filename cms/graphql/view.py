@@ -264,7 +264,7 @@ class GraphQLView(Streams, GraphQL[Context, None]):
             response = Response(status_code=304, headers=headers)
         else:
             response = Response(entry.body, media_type=entry.media_type, headers=headers)
-        response.raw_headers.extend(entry.keys.raw_headers())
+        response.raw_headers.extend(entry.keys.raw_headers)
         return response
 
     async def _fill_cache(self, exchange: Exchange, response: Response) -> Response:
@@ -281,7 +281,7 @@ class GraphQLView(Streams, GraphQL[Context, None]):
         keys = NO_KEYS if seen is None else seen.keys(self.settings.cache_tag_max_bytes)
         cache = self.cache
         if plan.key is None or cache is None:
-            response.raw_headers.extend(keys.raw_headers())
+            response.raw_headers.extend(keys.raw_headers)
             return response
         body = bytes(response.body)
         if _has_errors(body):  # an answer not encoded by process_result
@@ -296,7 +296,7 @@ class GraphQLView(Streams, GraphQL[Context, None]):
             response = Response(status_code=304, headers=headers)
         else:
             response.headers.update(headers)
-        response.raw_headers.extend(keys.raw_headers())
+        response.raw_headers.extend(keys.raw_headers)
         return response
 
     def _limited(self, scope: Scope, receive: Receive) -> Receive:

@@ -286,7 +286,7 @@ def test_the_fallback_never_truncates() -> None:
     assert not any(n.startswith("article:") for n in keys.names)
     assert {tag_key(pk) for pk in range(1, 5)} <= set(keys.names)
     assert keys.cache_tag == ",".join(keys.names) and len(keys.cache_tag) <= 1000
-    assert CacheTags().keys(10).raw_headers() == []
+    assert CacheTags().keys(10).raw_headers == ()
 
 
 # -- the purge -------------------------------------------------------------------------------
@@ -296,7 +296,7 @@ def test_the_index_costs_what_a_purge_removes() -> None:
     cache = ResponseCache(Settings(response_cache_bytes=64 * 1024))
 
     def entry(*names: str) -> Entry:
-        return Entry(None, b"x" * 100, '"e"', "application/json", Keys(names, ",".join(names)))
+        return Entry(None, b"x" * 100, '"e"', "application/json", Keys(names, ",".join(names), ()))
 
     cache.put("a", entry("article:1", ARTICLES))
     cache.put("b", entry("article:2"))

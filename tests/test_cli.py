@@ -160,3 +160,128 @@ def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0, result.output
     assert result.output == f"cms {version('cms')}\n"
+
+
+def test_webhooks_add_list_remove(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from standardwebhooks.webhooks import Webhook
+
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    url = "http://127.0.0.1:9/hook"
+    result = runner.invoke(app, ["webhooks", "add", "--url", url])
+    assert result.exit_code == 1
+    assert "non-public address (127.0.0.1)" in result.output
+    assert "CMS_WEBHOOK_ALLOW_PRIVATE=true" in result.output
+    result = runner.invoke(app, ["webhooks", "add", "--url", "ftp://example.com/hook"])
+    assert result.exit_code == 1 and "must be http or https" in result.output
+
+    monkeypatch.setenv("CMS_WEBHOOK_ALLOW_PRIVATE", "true")
+    result = runner.invoke(app, ["webhooks", "add", "--url", url, "--events", "article.gone"])
+    assert result.exit_code == 2 and "unknown event type article.gone" in result.output
+    result = runner.invoke(app, ["webhooks", "add", "--url", url, "--types", "PAGE"])
+    assert result.exit_code == 2 and "unknown content type PAGE" in result.output
+    args = ["--events", "tag.removed,article.published", "--types", "article"]
+    result = runner.invoke(app, ["webhooks", "add", "--url", url, *args])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"added webhook endpoint 1 for {url}"
+    secret = lines[-1]
+    assert secret.startswith("whsec_")
+    Webhook(secret)  # a secret the Standard Webhooks library takes
+
+    result = runner.invoke(app, ["webhooks", "list"])
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"1\t{url}\tenabled\tevents: article.published,tag.removed\ttypes: ARTICLE\t"
+        "pending 0, delivered 0, failed 0\n"
+    )
+    assert secret not in result.output
+    result = runner.invoke(app, ["webhooks", "deliveries"])
+    assert result.exit_code == 0 and result.output == "no deliveries\n"
+    for args in (["remove", "2"], ["enable", "2"], ["deliveries", "--endpoint", "2"]):
+        result = runner.invoke(app, ["webhooks", *args])
+        assert result.exit_code == 1 and "no webhook endpoint 2" in result.output, args
+    result = runner.invoke(app, ["webhooks", "enable", "1"])
+    assert result.exit_code == 1 and "is enabled already" in result.output
+    result = runner.invoke(app, ["webhooks", "redeliver", "7"])
+    assert result.exit_code == 1 and "no webhook delivery 7" in result.output
+
+    result = runner.invoke(app, ["webhooks", "remove", "1"])
+    assert result.exit_code == 0 and result.output == f"removed webhook endpoint 1 ({url})\n"
+    assert runner.invoke(app, ["webhooks", "list"]).output == "no webhook endpoints\n"
+
+
+async def _gone(url: str) -> None:
+    """Endpoint 1's first delivery as the worker leaves it when the receiver answered 500,
+    timed out, then answered 410 Gone."""
+    from datetime import timedelta
+
+    from cms.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+    from cms.timeutil import utcnow
+
+    async with db.database(Settings(database_url=url)):
+        now = utcnow()
+        delivery = await WebhookDelivery.create(
+            endpoint_id=1,
+            position=1,
+            message_id="msg_test",
+            event_type="article.published",
+            payload="{}",
+            status=DeliveryStatus.FAILED,
+            attempts=3,
+            last_status_code=410,
+        )
+        for number, code, error, took in [
+            (1, 500, None, 12),
+            (2, None, "timed out after 10 s", 10000),
+            (3, 410, None, 5),
+        ]:
+            await WebhookAttempt.create(
+                delivery_id=delivery.id,
+                number=number,
+                started_at=now + timedelta(seconds=number),
+                status_code=code,
+                error=error,
+                duration_ms=took,
+            )
+        await WebhookEndpoint.filter(id=1).update(
+            enabled=False, disabled_at=now, disabled_reason="the receiver answered 410 Gone"
+        )
+
+
+def test_webhooks_delivery_log_redeliver_and_enable(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    monkeypatch.setenv("CMS_WEBHOOK_ALLOW_PRIVATE", "true")
+    result = runner.invoke(app, ["webhooks", "add", "--url", "http://127.0.0.1:9/hook"])
+    assert result.exit_code == 0, result.output
+    asyncio.run(_gone(db_url))
+
+    result = runner.invoke(app, ["webhooks", "list"])
+    assert "\tDISABLED " in result.output
+    assert "(the receiver answered 410 Gone; `cms webhooks enable 1`)" in result.output
+    assert "pending 0, delivered 0, failed 1" in result.output
+
+    for args in (["--failed"], ["--endpoint", "1"], []):
+        result = runner.invoke(app, ["webhooks", "deliveries", *args])
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        assert lines[0].startswith("1\tendpoint 1\tarticle.published\tmsg_test\tFAILED\tcreated ")
+        assert lines[1].startswith("  attempt 1 at ") and lines[1].endswith(
+            ": answered 500 in 12 ms"
+        )
+        assert lines[2].endswith(": timed out after 10 s in 10000 ms")
+        assert lines[3].endswith(": answered 410 in 5 ms")
+
+    result = runner.invoke(app, ["webhooks", "redeliver", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "delivery 1 (msg_test) will be sent again\n"
+    assert runner.invoke(app, ["webhooks", "deliveries", "--failed"]).output == "no deliveries\n"
+    assert "\tmsg_test\tPENDING\t" in runner.invoke(app, ["webhooks", "deliveries"]).output
+
+    result = runner.invoke(app, ["webhooks", "enable", "1"])
+    assert result.exit_code == 0, result.output
+    assert "gets changes from now on" in result.output
+    assert "\tenabled\t" in runner.invoke(app, ["webhooks", "list"]).output

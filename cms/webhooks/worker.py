@@ -124,8 +124,11 @@ class Worker:
                     logger.exception("webhook delivery: looking for work failed; trying again")
                 if again:
                     continue
+                # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that
+                # arrives as the wait ends, and the loop would never stop.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.woken.wait(), interval)
+                    async with asyncio.timeout(interval):
+                        await self.woken.wait()
         finally:
             tasks = list(self.in_flight.values())
             for task in tasks:

@@ -50,7 +50,8 @@ async def delivering(settings: Settings, workers: int = 1) -> AsyncIterator[None
     finally:
         for task in tasks:
             task.cancel()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
+        async with asyncio.timeout(10):  # a loop that does not stop fails the test
+            results = await asyncio.gather(*tasks, return_exceptions=True)
         assert all(isinstance(r, asyncio.CancelledError) for r in results), results
 
 

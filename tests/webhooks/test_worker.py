@@ -3,7 +3,6 @@ backoff, given up, disabled by 410, and never about drafts."""
 
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import replace
 
@@ -275,21 +274,3 @@ async def test_several_loops_deliver_each_entry_once(
     assert len(receiver.received) == 31
     slugs = [r.verified(endpoint.secret)["data"]["slug"] for r in got]
     assert slugs == [f"s{n}" for n in range(30)]
-
-
-async def test_latency_from_commit_to_receiver(settings: Settings, receiver: Receiver) -> None:
-    """Commit-to-receiver latency over 20 writes, one at a time (printed: run with -s)."""
-    endpoint = await add(receiver, replace(settings, changes_poll_ms=200))
-    latencies = []
-    async with delivering(replace(settings, changes_poll_ms=200)):
-        for number in range(20):
-            await append(number)
-            committed = time.time()
-            got = (await receiver.wait_for(number + 1))[number]
-            latencies.append(got.at - committed)
-    got.verified(endpoint.secret)
-    print(
-        f"\nwebhook latency over 20 writes: median {statistics.median(latencies) * 1000:.0f} ms,"
-        f" max {max(latencies) * 1000:.0f} ms"
-    )
-    assert max(latencies) < 1.0

@@ -542,15 +542,22 @@ async def _deliver(settings: Settings) -> None:
 
 @webhooks_app.command("worker")
 def webhooks_worker(database_url: DatabaseUrl = None) -> None:
-    """Deliver webhooks until stopped (Ctrl-C or SIGTERM), for setups that run the app
-    processes with CMS_WEBHOOK_DELIVERY=false. Any number may run: each attempt is made by
-    one of them."""
+    """Deliver webhooks until stopped (Ctrl-C or SIGTERM, which exit 0), for setups that run
+    the app processes with CMS_WEBHOOK_DELIVERY=false. Any number may run: each attempt is
+    made by one of them."""
     import logging
+    import signal
+    from types import FrameType
 
     from cms.observability import configure_logging
 
     settings = _settings(database_url)
     configure_logging(settings)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # before the loop runs; then _deliver's handler stops it
+
+    signal.signal(signal.SIGTERM, stop)
     logging.getLogger("cms.webhooks").info("delivering webhooks (Ctrl-C to stop)")
     with contextlib.suppress(KeyboardInterrupt):
         _run(_deliver(settings))

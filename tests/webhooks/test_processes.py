@@ -12,9 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
-from cms.models import DeliveryStatus, WebhookEndpoint
+from cms.content.globalid import global_id
+from cms.content.state import ArticleFields
+from cms.models import ArticleStatus, DeliveryStatus, WebhookEndpoint
 from cms.settings import Settings
+from cms.timeutil import utcnow
 from cms.webhooks import endpoints
+from cms.write.articles import create_article
+from cms.write.commands import CreateArticle
+from tests.conftest import free_port, running
 from tests.webhooks.conftest import append, eventually, settled
 from tests.webhooks.receiver import Receiver, receiving
 
@@ -46,6 +52,10 @@ def workers(settings: Settings, count: int) -> Iterator[list[subprocess.Popen[by
         for _ in range(count)
     ]
     try:
+        for process in started:  # ready (and stopping cleanly on SIGTERM) once it says so
+            assert process.stdout is not None
+            line = process.stdout.readline().decode()
+            assert "delivering webhooks" in line, line + process.stdout.read().decode()
         yield started
     finally:
         for process in started:
@@ -73,6 +83,41 @@ async def test_two_processes_deliver_each_entry_once(database: Settings) -> None
             slugs = [r.verified(endpoint.secret)["data"]["slug"] for r in got]
             assert slugs == [f"s{n}" for n in range(25)]
             assert len({r.message_id for r in receiver.received}) == 26
+
+
+async def test_a_serve_process_and_a_worker_deliver_each_write_once(
+    database: Settings, receiver: Receiver
+) -> None:
+    """`cms serve` delivers from its app process (CMS_WEBHOOK_DELIVERY defaults to true); a
+    standalone worker next to it shares the work without sending anything twice."""
+    endpoint = await endpoints.add(receiver.url, settings=_allowing(database))
+    port = free_port()
+    serve = [sys.executable, "-m", "cms", "serve", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}/graphql"
+    with running(serve, worker_env(database), url), workers(database, 1):
+        ids = []
+        for number in range(15):
+            outcome = await create_article(
+                CreateArticle(
+                    ArticleFields(
+                        title=f"Article {number}", body="b", status=ArticleStatus.PUBLISHED
+                    )
+                ),
+                utcnow(),
+            )
+            assert outcome.article_id is not None
+            ids.append(outcome.article_id)
+        got = await receiver.wait_for(15, within=30)
+        await eventually(lambda: _all_delivered(endpoint.id, 15))
+    assert len(receiver.received) == 15
+    payloads = [r.verified(endpoint.secret) for r in got]
+    assert [p["data"]["id"] for p in payloads] == [global_id("Article", pk) for pk in ids]
+    assert {p["type"] for p in payloads} == {"article.published"}
+
+
+async def _all_delivered(endpoint_id: int, count: int) -> bool:
+    (summary,) = [s for s in await endpoints.summaries() if s.endpoint.id == endpoint_id]
+    return summary.delivered == count
 
 
 async def test_a_worker_killed_mid_delivery_loses_nothing(

@@ -64,12 +64,13 @@ async def _fan_out(endpoint_id: int) -> tuple[int, bool]:
         )
     except log.CursorExpired as exc:
         logger.warning(
-            "webhook endpoint %s fell behind what the change log keeps: it goes on from the "
-            "log's head, and the changes in between are not delivered",
+            "webhook endpoint %s fell behind what the change log keeps: the changes through "
+            "position %s were pruned before it was sent them, and are skipped",
             endpoint.id,
+            exc.pruned_through,
             extra={"endpoint": endpoint.id, "pruned_through": exc.pruned_through},
         )
-        await _move(endpoint, max(head, exc.pruned_through))
+        await _move(endpoint, exc.pruned_through)
         return 0, False
     now = utcnow()
     rows = [

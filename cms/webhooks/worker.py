@@ -26,8 +26,9 @@ from cms.webhooks import delivery, fanout
 
 logger = logging.getLogger("cms.webhooks")
 
-#: Most due deliveries (one per endpoint) one look starts.
-_PER_LOOK = 100
+#: Most attempts one process has in flight at once (one per endpoint); more wait for a look
+#: after one ends, or go to another process.
+_MOST_IN_FLIGHT = 100
 
 #: Endpoints behind the log's head, and the oldest pending delivery of each endpoint when
 #: it is due: one statement, cheap when there is nothing to do (the log's MAX is an index
@@ -72,15 +73,13 @@ class Worker:
         return again
 
     async def start(self, ids: list[int]) -> None:
-        if not ids:
+        """Claim the due deliveries ``ids`` and send each in a task of its own."""
+        room = _MOST_IN_FLIGHT - len(self.in_flight)
+        if not ids or room <= 0:
             return
-        rows = (
-            await WebhookDelivery.filter(id__in=ids[: _PER_LOOK * 2])
-            .select_related("endpoint")
-            .order_by("position")
-        )
+        rows = await WebhookDelivery.filter(id__in=ids).select_related("endpoint").order_by("id")
         for row in rows:
-            if row.endpoint_id in self.in_flight or len(self.in_flight) >= _PER_LOOK:
+            if row.endpoint_id in self.in_flight or len(self.in_flight) >= _MOST_IN_FLIGHT:
                 continue
             claim = await delivery.claim(row, row.endpoint, self.settings)
             if claim is None:

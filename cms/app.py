@@ -139,6 +139,10 @@ class ContentService:
                 response_hit_bytes=None if responses is None else lambda: responses.hit_bytes,
                 fallbacks=lambda: fallbacks_of(schema),
                 pools=pools,
+                subscribers=lambda: self.view.live.subscribers,
+                response_purges=None
+                if responses is None
+                else lambda: (responses.purged, responses.clears),
             )
         )
         if standalone:

@@ -339,3 +339,45 @@ def _errors(code: str) -> bytes:
 )
 def test_outcomes_are_read_from_the_response(status: int, body: bytes, outcome: str) -> None:
     assert outcome_of(status, body) == outcome
+
+
+async def test_live_subscribers_and_purges_by_change_keys(db_settings: Settings) -> None:
+    """What the change events add: the live subscriptions served now, and the response cache
+    entries a change's keys purged (a title edit purges its article's page, not the list of
+    another's)."""
+    from cms.auth import create_token
+    from cms.models import TokenScope
+
+    settings = dataclasses.replace(db_settings, metrics=True)
+    service = ContentService(settings)
+    async with service.lifespan(), client_on(service.app) as http:
+        await load_files([SEED_JSON])
+        _, token = await create_token("metrics-writer", TokenScope.WRITE)
+        other = "query Tags { tags(first: 3) { edges { node { name } } } }"
+        for query in (ARTICLE, other):
+            await http.post("/graphql", json={"query": query})
+        before = await scrape(http)
+        subscriber = service.view.live.join()
+        found = await http.post(
+            "/graphql", json={"query": f'{{ article(slug: "{SEED_SLUG}") {{ id }} }}'}
+        )
+        article_id = found.json()["data"]["article"]["id"]
+        edit = (
+            'mutation($id: ID!) { updateArticle(input: {id: $id, title: "Renamed"})'
+            " { errors { code } } }"
+        )
+        done = await http.post(
+            "/graphql",
+            json={"query": edit, "variables": {"id": article_id}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert done.json()["data"]["updateArticle"]["errors"] == []
+        await http.post("/graphql", json={"query": other})  # syncs the cache: purges
+        after = await scrape(http)
+        service.view.live.leave(subscriber)
+    assert value(before, "cms_live_subscribers") == 0
+    assert value(after, "cms_live_subscribers") == 1
+    assert value(before, "cms_response_cache_purged_total") == 0
+    # The article's page and its id lookup went; the tag list (its tags unchanged) stayed.
+    assert value(after, "cms_response_cache_purged_total") == 2
+    assert value(after, "cms_response_cache_clears_total") == 0

@@ -79,12 +79,18 @@ class ServiceCollector:
         response_hit_bytes: Callable[[], int] | None,
         fallbacks: Callable[[], int | Mapping[str, int]],
         pools: Callable[[], Iterable[PoolReport]],
+        subscribers: Callable[[], int] | None = None,
+        response_purges: Callable[[], tuple[int, int]] | None = None,
     ) -> None:
         self.requests = requests
         self.caches = caches
         self.response_hit_bytes = response_hit_bytes
         self.fallbacks = fallbacks
         self.pools = pools
+        #: Live subscriptions served now (None: not counted).
+        self.subscribers = subscribers
+        #: Response cache entries purged by changes' keys, and whole-cache clears so far.
+        self.response_purges = response_purges
 
     def collect(self) -> Iterator[Metric]:
         if self.requests is not None:
@@ -92,6 +98,27 @@ class ServiceCollector:
         yield from self._caches(list(self.caches()))
         yield self._fallbacks(self.fallbacks())
         yield from self._pools(list(self.pools()))
+        yield from self._events()
+
+    def _events(self) -> Iterator[Metric]:
+        if self.subscribers is not None:
+            yield GaugeMetricFamily(
+                "cms_live_subscribers",
+                "Live subscriptions (WebSocket and SSE) this service serves now.",
+                value=self.subscribers(),
+            )
+        if self.response_purges is not None:
+            purged, clears = self.response_purges()
+            yield CounterMetricFamily(
+                "cms_response_cache_purged",
+                "Response cache entries removed because a change's cache keys named them.",
+                value=purged,
+            )
+            yield CounterMetricFamily(
+                "cms_response_cache_clears",
+                "Times the response cache was emptied (a change too large to purge by key).",
+                value=clears,
+            )
 
     def _requests(self, recorded: RequestMetrics) -> Iterator[Metric]:
         requests = CounterMetricFamily(

@@ -28,19 +28,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
+import orjson
 from tortoise import connections
 
 from cms.changes.keys import ARTICLES, CONTRIBUTORS, TAGS, article_key, tag_key
 from cms.content.state import ArticleState, TagState
-from cms.models import (
-    ArticleStatus,
-    ChangeEntry,
-    ChangeKind,
-    ContentType,
-    ScheduledPublication,
-)
+from cms.models import ArticleStatus, ChangeKind, ContentType, ScheduledPublication
 from cms.read.sql import as_datetime, fetch, placeholders
 
 #: The advisory lock that orders positions (PostgreSQL): "cms_log" in ASCII.
@@ -96,9 +91,19 @@ class TagChange:
     public: bool = False
 
 
+#: A new entry of the change log: the values of one row of ``change_entry`` (see
+#: :class:`cms.models.ChangeEntry`) in :data:`_COLUMNS` order; the database gives its position.
+Entry: TypeAlias = tuple[Any, ...]
+_COLUMNS = "type, content_id, at, kind, slug, public_kind, public_slug, cache_tags, tags"
+
+
+def _json(values: Iterable[str]) -> str:
+    return orjson.dumps(list(dict.fromkeys(values))).decode()
+
+
 @dataclass
 class _Entries:
-    rows: list[ChangeEntry] = field(default_factory=list)
+    rows: list[Entry] = field(default_factory=list)
 
     def add(
         self,
@@ -115,16 +120,16 @@ class _Entries:
         if kind is None and public_kind is None:
             return
         self.rows.append(
-            ChangeEntry(
-                type=type_,
-                content_id=pk,
-                at=at,
-                kind=kind,
-                slug=slug,
-                public_kind=public_kind,
-                public_slug=public_slug,
-                cache_tags=list(dict.fromkeys(cache_tags)) if public_kind else [],
-                tags=list(dict.fromkeys(tags)),
+            (
+                type_.value,
+                pk,
+                at.astimezone(UTC),
+                None if kind is None else kind.value,
+                slug,
+                None if public_kind is None else public_kind.value,
+                public_slug,
+                _json(cache_tags if public_kind else ()),
+                _json(tags),
             )
         )
 
@@ -143,26 +148,39 @@ def on_postgres() -> bool:
     return str(connections.get("default").capabilities.dialect) == "postgres"
 
 
+def _numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2, ...``."""
+    counter = iter(range(1, 100_000))
+    return "".join(f"${next(counter)}" if char == "?" else char for char in sql)
+
+
 async def execute(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     """Run one writing statement on the primary (in the current transaction, if any), with
     ``?`` placeholders; the rows its ``RETURNING`` clause gives, as dicts."""
     connection = connections.get("default")
     if connection.capabilities.dialect == "postgres":
-        counter = iter(range(1, 100_000))
-        sql = "".join(f"${next(counter)}" if char == "?" else char for char in sql)
+        sql = _numbered(sql)
     values = [value.astimezone(UTC) if isinstance(value, datetime) else value for value in params]
     return list(await connection.execute_query_dict(sql, values))
 
 
-async def append(entries: Sequence[ChangeEntry]) -> None:
+async def append(entries: Sequence[Entry]) -> None:
     """Insert ``entries`` at the end of the log, in this order (call inside the write's
-    transaction, as its last statements)."""
+    transaction, as its last statements). One INSERT for one entry, else ``executemany``."""
     if not entries:
         return
+    connection = connections.get("default")
+    sql = f"INSERT INTO change_entry ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     if on_postgres():
         await execute("SELECT pg_advisory_xact_lock(?)", [LOG_LOCK])
+        sql = _numbered(sql)
+    if len(entries) == 1:
+        await connection.execute_query(sql, list(entries[0]))
+        return
     for start in range(0, len(entries), _INSERT_CHUNK):
-        await ChangeEntry.bulk_create(list(entries[start : start + _INSERT_CHUNK]))
+        await connection.execute_many(
+            sql, [list(row) for row in entries[start : start + _INSERT_CHUNK]]
+        )
 
 
 async def _waiting(changes: Sequence[ArticleChange], at: datetime) -> set[int]:
@@ -232,7 +250,7 @@ def _tags_matter(change: ArticleChange, before: bool, after: bool) -> bool:
     return old.tags != new.tags or old.published_at != new.published_at
 
 
-async def article_entries(changes: Sequence[ArticleChange], at: datetime) -> list[ChangeEntry]:
+async def article_entries(changes: Sequence[ArticleChange], at: datetime) -> list[Entry]:
     """The entries of what ``changes`` did to articles (and to their tags' visibility) at
     ``at``; keeps the scheduled publications in step. Call inside the write's transaction,
     after its writes, and :func:`append` what it returns."""
@@ -354,7 +372,7 @@ async def tag_public(pk: int, at: datetime) -> bool:
     return bool(rows)
 
 
-def tag_entries(changes: Sequence[TagChange], at: datetime) -> list[ChangeEntry]:
+def tag_entries(changes: Sequence[TagChange], at: datetime) -> list[Entry]:
     """The entries of what ``changes`` did to tags, to :func:`append`."""
     entries = _Entries()
     for change in changes:
@@ -384,7 +402,7 @@ def tag_entries(changes: Sequence[TagChange], at: datetime) -> list[ChangeEntry]
     return entries.rows
 
 
-async def renamed_entries(ids: Sequence[int], at: datetime) -> list[ChangeEntry]:
+async def renamed_entries(ids: Sequence[int], at: datetime) -> list[Entry]:
     """An UPDATED entry for every article that credits one of these contributors (their
     credits now show another name), to :func:`append`."""
     if not ids:

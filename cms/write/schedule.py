@@ -22,8 +22,8 @@ from time import monotonic
 from tortoise.transactions import in_transaction
 
 from cms.changes import record
-from cms.changes.record import ArticleChange, execute, on_postgres
-from cms.models import ArticleStatus, ChangeEntry
+from cms.changes.record import ArticleChange, Entry, execute, on_postgres
+from cms.models import ArticleStatus
 from cms.read.sql import as_datetime, fetch, fetch_value, placeholders
 from cms.settings import Settings
 from cms.timeutil import utcnow
@@ -80,7 +80,7 @@ async def publish_due(now: datetime | None = None) -> int:
     return len(entries)
 
 
-async def _entries(due: dict[int, datetime | None]) -> list[ChangeEntry]:
+async def _entries(due: dict[int, datetime | None]) -> list[Entry]:
     """The PUBLISHED entries of the articles still published at the time they were due."""
     if not due:
         return []
@@ -99,7 +99,7 @@ async def _entries(due: dict[int, datetime | None]) -> list[ChangeEntry]:
         if state.published_at != when:
             continue  # rescheduled since: its own row stands for the new time
         by_time[when].append(ArticleChange(article.id, state, state, was_visible=False))
-    entries: list[ChangeEntry] = []
+    entries: list[Entry] = []
     for when in sorted(by_time):
         entries += await record.article_entries(by_time[when], when)
     return entries

@@ -22,7 +22,7 @@ from cms.graphql.ids import to_global_id
 from cms.graphql.types import Article, Tag
 from cms.models import ChangeKind as ChangeKindValue
 from cms.models import ContentType as ContentTypeValue
-from cms.read.pages import UserInputError
+from cms.read.pages import UserInputError, page_size
 
 ChangeKind = strawberry.enum(
     ChangeKindValue,
@@ -117,28 +117,13 @@ def position_of(after: str | None) -> int | None:
     return position
 
 
-def page_size(info: Info, first: int | None) -> int:
-    """``first``, checked as every connection checks it (default and cap from settings)."""
-    settings = info.context.settings
-    if first is None:
-        return settings.default_page_size
-    if first < 0:
-        raise UserInputError(f"`first` must not be negative (got {first})")
-    if first > settings.max_page_size:
-        raise UserInputError(
-            f"`first` must be at most {settings.max_page_size} (got {first}); "
-            "fetch more pages with cursors instead"
-        )
-    return first
-
-
 async def changes_after(
     info: Info,
     after: str | None = None,
     first: int | None = None,
     types: list[ContentTypeValue] | None = None,
 ) -> ContentChangeConnection:
-    size = page_size(info, first)
+    size = page_size(first, info.context.settings)
     position = position_of(after)
     try:
         found, more = await log.changes_after(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 from functools import cached_property
 from typing import Any, cast
 
@@ -30,6 +31,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from cms.auth import ANONYMOUS, AuthenticationError, authenticate
 from cms.changes.live import Hub
+from cms.graphql.cachetags import CacheTags
 from cms.graphql.context import Context
 from cms.graphql.loaders import Loaders
 from cms.graphql.permissions import accepts_event_stream
@@ -154,15 +156,19 @@ class Streams:
         response: Response | WebSocket | None,
         caller: Any,
         auth_error: str | None,
+        cache_tags: CacheTags | None = None,
+        now: datetime | None = None,
     ) -> Context:
+        """The context of one request or connection (``cache_tags``: where the loaders note
+        what the answer shows, for a cacheable HTTP answer; ``now``: the time it runs at)."""
         caller = ANONYMOUS if caller is None else caller
-        viewer = Viewer(now=utcnow(), preview=caller.can_preview)
+        viewer = Viewer(now=now or utcnow(), preview=caller.can_preview)
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
             settings=self.settings,
             caller=caller,
             viewer=viewer,
-            loaders=Loaders(viewer),
+            loaders=Loaders(viewer, cache_tags),
             auth_error=auth_error,
         )

@@ -45,7 +45,6 @@ from cms.graphql.checks import query_too_large
 from cms.graphql.context import Context
 from cms.graphql.direct import respond
 from cms.graphql.errors import code_for, formatted
-from cms.graphql.loaders import Loaders
 from cms.graphql.memo import declared
 from cms.graphql.persisted import PersistedQueries, PersistedQueryError
 from cms.graphql.pipeline import (
@@ -58,7 +57,6 @@ from cms.graphql.schema import Schema, build_schema
 from cms.graphql.streams import Streams
 from cms.observability import GRAPHQL_RESPONSE
 from cms.read.versions import current_version, next_publication
-from cms.read.visibility import Viewer
 from cms.settings import Settings
 from cms.timeutil import utcnow
 
@@ -424,15 +422,6 @@ class GraphQLView(Streams, GraphQL[Context, None]):
             return await self.streaming_context(request, response)
         caller, auth_error = await request.identify()  # perhaps known from the cache stage
         request.private = caller.can_preview
-        viewer = Viewer(now=utcnow(), preview=caller.can_preview)
         if request.cache_tags is None:
             request.cache_tags = CacheTags()
-        return Context(
-            request=request,
-            response=response if isinstance(response, Response) else None,
-            settings=self.settings,
-            caller=caller,
-            viewer=viewer,
-            loaders=Loaders(viewer, request.cache_tags),
-            auth_error=auth_error,
-        )
+        return self._context(request, response, caller, auth_error, request.cache_tags, utcnow())

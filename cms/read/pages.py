@@ -78,6 +78,13 @@ def _plain_value(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
 
 
+def page_size(first: int | None, settings: Settings) -> int:
+    """How many items a forward page holds: ``first``, checked as every connection checks it
+    (the default when not given, an error beyond the cap)."""
+    _size("first", first, settings)
+    return settings.default_page_size if first is None else first
+
+
 def _size(name: str, value: int | None, settings: Settings) -> None:
     if value is None:
         return

@@ -15,7 +15,6 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import websockets
@@ -23,6 +22,7 @@ from websockets.typing import Subprotocol
 
 from tests.conftest import free_ports, running
 from tests.databases import FreshDatabases
+from tests.http.test_live_updates import post
 from tests.test_replicas import write_token
 from tests.webhooks.receiver import Receiver
 
@@ -32,17 +32,6 @@ CREATE = """mutation($title: String!, $status: ArticleStatus!) {
 SUBSCRIBE = """subscription($after: String) {
   contentChanged(after: $after) { cursor kind type slug } }"""
 WRITES = 6
-
-
-async def _post(url: str, query: str, variables: dict[str, Any], token: str = "") -> Any:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with httpx.AsyncClient(timeout=10) as client:
-        response = await client.post(
-            url, json={"query": query, "variables": variables}, headers=headers
-        )
-    body = response.json()
-    assert "errors" not in body, body
-    return body["data"]
 
 
 @asynccontextmanager
@@ -139,18 +128,18 @@ async def test_writes_through_either_replica_reach_the_receiver_and_both_subscri
     by_stream: list[tuple[str, float]] = []
     written: list[tuple[str, float]] = []
     with running(args[0], env, urls[0]), running(args[1], env, urls[1]):
-        after = (await _post(urls[0], "{ changesHead }", {}))["changesHead"]
+        after = (await post(urls[0], "{ changesHead }", {}))["changesHead"]
         async with _websocket(urls[0], after, by_socket), _sse(urls[1], after, by_stream):
-            await _post(urls[0], CREATE, {"title": "A draft", "status": "DRAFT"}, token)
+            await post(urls[0], CREATE, {"title": "A draft", "status": "DRAFT"}, token)
             for n in range(WRITES):
-                data = await _post(
+                data = await post(
                     urls[n % 2], CREATE, {"title": f"Write {n}", "status": "PUBLISHED"}, token
                 )
                 assert data["createArticle"]["errors"] == []
                 written.append((f"write-{n}", time.time()))
                 await asyncio.sleep(0.3)  # spread the writes: each one's latency is its own
             # A last write: everything before it (a duplicate, the draft) arrives before it.
-            await _post(urls[1], CREATE, {"title": "Last", "status": "PUBLISHED"}, token)
+            await post(urls[1], CREATE, {"title": "Last", "status": "PUBLISHED"}, token)
             await _arrived(by_socket, WRITES + 1)
             await _arrived(by_stream, WRITES + 1)
             delivered = await receiver.wait_for(WRITES + 1)

@@ -17,31 +17,20 @@ the scheduler (:mod:`cms.write.schedule`) appends its PUBLISHED entry when the t
 write that finds the time passed but the row still there (the scheduler has not run yet)
 announces the publication itself and deletes the row.
 
-Positions are taken in commit order: on PostgreSQL under a transaction-level advisory lock
-taken just before the entries are inserted and held until commit, so a transaction that
-commits later can never hold a smaller position (readers never see a gap fill in); SQLite runs
-one write transaction at a time.
+The entries are inserted in commit order by :mod:`.entries`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, TypeAlias
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-import orjson
-from tortoise import connections
-
+from cms.changes.entries import INSERT_CHUNK, Entries, Entry, execute
 from cms.changes.keys import ARTICLES, CONTRIBUTORS, TAGS, article_key, tag_key
 from cms.content.state import ArticleState, TagState
 from cms.models import ArticleStatus, ChangeKind, ContentType, ScheduledPublication
 from cms.read.sql import as_datetime, fetch, placeholders
-
-#: The advisory lock that orders positions (PostgreSQL): "cms_log" in ASCII.
-LOG_LOCK = 0x636D735F6C6F67
-#: How many entries go into one INSERT.
-_INSERT_CHUNK = 500
 
 
 def is_visible(state: ArticleState | None, at: datetime) -> bool:
@@ -91,49 +80,6 @@ class TagChange:
     public: bool = False
 
 
-#: A new entry of the change log: the values of one row of ``change_entry`` (see
-#: :class:`cms.models.ChangeEntry`) in :data:`_COLUMNS` order; the database gives its position.
-Entry: TypeAlias = tuple[Any, ...]
-_COLUMNS = "type, content_id, at, kind, slug, public_kind, public_slug, cache_tags, tags"
-
-
-def _json(values: Iterable[str]) -> str:
-    return orjson.dumps(list(dict.fromkeys(values))).decode()
-
-
-@dataclass
-class _Entries:
-    rows: list[Entry] = field(default_factory=list)
-
-    def add(
-        self,
-        type_: ContentType,
-        pk: int,
-        at: datetime,
-        kind: ChangeKind | None,
-        slug: str,
-        public_kind: ChangeKind | None,
-        public_slug: str | None,
-        cache_tags: Iterable[str] = (),
-        tags: Iterable[str] = (),
-    ) -> None:
-        if kind is None and public_kind is None:
-            return
-        self.rows.append(
-            (
-                type_.value,
-                pk,
-                at.astimezone(UTC),
-                None if kind is None else kind.value,
-                slug,
-                None if public_kind is None else public_kind.value,
-                public_slug,
-                _json(cache_tags if public_kind else ()),
-                _json(tags),
-            )
-        )
-
-
 def _kind(before: bool, after: bool) -> ChangeKind | None:
     if before and after:
         return ChangeKind.UPDATED
@@ -142,45 +88,6 @@ def _kind(before: bool, after: bool) -> ChangeKind | None:
     if before:
         return ChangeKind.REMOVED
     return None
-
-
-def on_postgres() -> bool:
-    return str(connections.get("default").capabilities.dialect) == "postgres"
-
-
-def _numbered(sql: str) -> str:
-    """``?`` placeholders as PostgreSQL's ``$1, $2, ...``."""
-    counter = iter(range(1, 100_000))
-    return "".join(f"${next(counter)}" if char == "?" else char for char in sql)
-
-
-async def execute(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """Run one writing statement on the primary (in the current transaction, if any), with
-    ``?`` placeholders; the rows its ``RETURNING`` clause gives, as dicts."""
-    connection = connections.get("default")
-    if connection.capabilities.dialect == "postgres":
-        sql = _numbered(sql)
-    values = [value.astimezone(UTC) if isinstance(value, datetime) else value for value in params]
-    return list(await connection.execute_query_dict(sql, values))
-
-
-async def append(entries: Sequence[Entry]) -> None:
-    """Insert ``entries`` at the end of the log, in this order (call inside the write's
-    transaction, as its last statements). One INSERT for one entry, else ``executemany``."""
-    if not entries:
-        return
-    connection = connections.get("default")
-    sql = f"INSERT INTO change_entry ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    if on_postgres():
-        await execute("SELECT pg_advisory_xact_lock(?)", [LOG_LOCK])
-        sql = _numbered(sql)
-    if len(entries) == 1:
-        await connection.execute_query(sql, list(entries[0]))
-        return
-    for start in range(0, len(entries), _INSERT_CHUNK):
-        await connection.execute_many(
-            sql, [list(row) for row in entries[start : start + _INSERT_CHUNK]]
-        )
 
 
 async def _waiting(changes: Sequence[ArticleChange], at: datetime) -> set[int]:
@@ -257,7 +164,7 @@ async def article_entries(changes: Sequence[ArticleChange], at: datetime) -> lis
     if not changes:
         return []
     waiting = await _waiting(changes, at)
-    entries = _Entries()
+    entries = Entries()
     seen: list[tuple[ArticleChange, bool, bool]] = []
     for change in changes:
         if change.was_visible is not None:
@@ -357,7 +264,7 @@ async def _keep_schedule(
             clear,
         )
     if add:
-        await ScheduledPublication.bulk_create(add, batch_size=_INSERT_CHUNK)
+        await ScheduledPublication.bulk_create(add, batch_size=INSERT_CHUNK)
 
 
 async def tag_public(pk: int, at: datetime) -> bool:
@@ -374,7 +281,7 @@ async def tag_public(pk: int, at: datetime) -> bool:
 
 def tag_entries(changes: Sequence[TagChange], at: datetime) -> list[Entry]:
     """The entries of what ``changes`` did to tags, to :func:`append`."""
-    entries = _Entries()
+    entries = Entries()
     for change in changes:
         state = change.after or change.before
         assert state is not None
@@ -415,7 +322,7 @@ async def renamed_entries(ids: Sequence[int], at: datetime) -> list[Entry]:
         quick=False,
         primary=True,
     )
-    entries = _Entries()
+    entries = Entries()
     for pk, slug, status, published_at in rows:
         when = as_datetime(published_at)
         visible = status == ArticleStatus.PUBLISHED.value and when is not None and when <= at

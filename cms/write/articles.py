@@ -19,6 +19,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from cms.changes import record
+from cms.changes.entries import append
 from cms.changes.record import ArticleChange, TagChange
 from cms.content.state import OMITTED, ArticleFields, ArticleState
 from cms.content.validation import ErrorCode, FieldError, validate_article
@@ -107,7 +108,7 @@ async def _log(names: Names, changes: list[ArticleChange], now: datetime) -> Non
     """Append the change log's entries of this write: the tags it created, then the articles."""
     created = [TagChange(pk, None, tag) for pk, tag in names.created_tags]
     entries = record.tag_entries(created, now) + await record.article_entries(changes, now)
-    await record.append(entries)
+    await append(entries)
 
 
 async def create_article(command: CreateArticle, now: datetime) -> Outcome:

@@ -22,7 +22,8 @@ from time import monotonic
 from tortoise.transactions import in_transaction
 
 from cms.changes import record
-from cms.changes.record import ArticleChange, Entry, execute, on_postgres
+from cms.changes.entries import Entry, append, execute, on_postgres
+from cms.changes.record import ArticleChange
 from cms.models import ArticleStatus
 from cms.read.sql import as_datetime, fetch, fetch_value, placeholders
 from cms.settings import Settings
@@ -76,7 +77,7 @@ async def publish_due(now: datetime | None = None) -> int:
         )
         due = {int(row["article_id"]): as_datetime(row["published_at"]) for row in deleted}
         entries = await _entries(due)
-        await record.append(entries)
+        await append(entries)
     return len(entries)
 
 

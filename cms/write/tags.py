@@ -8,6 +8,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from cms.changes import record
+from cms.changes.entries import append
 from cms.changes.record import TagChange
 from cms.content.slugs import slugify
 from cms.content.state import TagState
@@ -50,7 +51,7 @@ async def create_tag(command: CreateTag) -> TagOutcome:
             tag = await Tag.create(
                 slug=state.slug, name=state.name, kind=state.kind, description=state.description
             )
-            await record.append(record.tag_entries([TagChange(tag.id, None, state)], utcnow()))
+            await append(record.tag_entries([TagChange(tag.id, None, state)], utcnow()))
     except IntegrityError:
         return TagOutcome(None, _duplicate(slug))
     return TagOutcome(tag.id)
@@ -79,7 +80,7 @@ async def update_tag(command: UpdateTag) -> TagOutcome:
             return TagOutcome(None, _duplicate(slug))
         now = utcnow()
         change = TagChange(pk, before, state, public=await record.tag_public(pk, now))
-        await record.append(record.tag_entries([change], now))
+        await append(record.tag_entries([change], now))
     return TagOutcome(pk)
 
 
@@ -95,5 +96,5 @@ async def delete_tag(command: DeleteTag) -> TagOutcome:
         change = TagChange(pk, before, None, public=await record.tag_public(pk, now))
         if not await Tag.filter(id=pk).delete():
             return TagOutcome(None, _not_found(pk))
-        await record.append(record.tag_entries([change], now))
+        await append(record.tag_entries([change], now))
     return TagOutcome(None)

@@ -35,7 +35,7 @@ COMPOSE = DOCKER / "compose.yaml"
 NGINX = DOCKER / "nginx.conf"
 README = DOCKER / "README.md"
 
-#: `cms serve` reads these as defaults for its options (cms/cli.py), not through cms/settings.py.
+#: `cms serve` reads these as defaults for its options (cms/cli/__init__.py), not through cms/settings.py.
 SERVE_VARIABLES = {"CMS_HOST", "CMS_PORT", "CMS_WORKERS"}
 #: The only secret compose.yaml may carry: the local-trial database password, documented.
 DOCUMENTED_SECRET_DEFAULTS = {"POSTGRES_PASSWORD": "cms"}
@@ -468,7 +468,7 @@ def test_load_balancer_publishes_a_port_to_nginx_listen() -> None:
 def test_every_cms_variable_is_read_by_the_service() -> None:
     settings_source = (REPO / "cms" / "settings.py").read_text(encoding="utf-8")
     read = set(re.findall(r'"(CMS_[A-Z_]+)"', settings_source))
-    cli_source = (REPO / "cms" / "cli.py").read_text(encoding="utf-8")
+    cli_source = (REPO / "cms" / "cli" / "__init__.py").read_text(encoding="utf-8")
     for name in SERVE_VARIABLES:
         assert f'envvar="{name}"' in cli_source
     for path in (DOCKERFILE, COMPOSE, NGINX, README):

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from cms.read import counts
 from cms.read.columns import Selection, SelectList
 from cms.read.pages import Page, UserInputError, Window, encode_cursor
-from cms.read.sql import Row, as_datetime, fetch, fetch_value, placeholders
+from cms.read.sql import Row, as_datetime, fetch, fetch_value, ordered_join, placeholders
 
 R = TypeVar("R")
 
@@ -120,6 +120,13 @@ class Listing(Generic[R]):
     #: Whether a page reads a few rows through an index (not so with filters that may pass
     #: over many rows to find a few): see ``quick`` in :func:`cms.read.sql.fetch`.
     quick: bool = True
+    #: Per-parent pages: the table (with its alias, as the selection names it) whose rows are
+    #: read only for the rows a page shows, and the expression of its id there, e.g.
+    #: ``("article a", "a.id")``. The window then ranks ids and sort keys alone, which an index
+    #: can hold, and the wide rows are joined after (SQLite stores an article's later columns
+    #: behind its body's overflow pages: ranking whole rows walks them for every article of
+    #: the parent, not only for the page).
+    joined_after: tuple[str, str] | None = None
 
     def _where(self, parents: Sequence[Hashable] | None) -> tuple[list[str], list[Any]]:
         conditions, params = list(self.conditions), list(self.params)
@@ -168,12 +175,7 @@ async def fetch_pages(
             sql, [*params, window.limit + 1, window.offset], quick=quick
         )
     else:
-        sql = (
-            f"SELECT * FROM (SELECT {selection.sql}, {keys}, {listing.partition} AS p_key, "
-            f"ROW_NUMBER() OVER (PARTITION BY {listing.partition} ORDER BY {order}) AS p_row "
-            f"FROM {listing.source} WHERE {where}) AS ranked "
-            "WHERE p_row > ? AND p_row <= ? ORDER BY p_key, p_row"
-        )
+        sql = _windowed(listing, where, keys, order)
         limit = window.offset + window.limit + 1
         quick = listing.quick and window.offset <= QUICK_OFFSET
         for row in await fetch(sql, [*params, window.offset, limit], quick=quick):
@@ -197,6 +199,29 @@ async def fetch_pages(
             else (window.cursor is not None or window.offset > 0),
         )
     return pages
+
+
+def _windowed(listing: Listing[Any], where: str, keys: str, order: str) -> str:
+    """Per-parent pages in one statement: the select list, the sort keys, then ``p_key`` (the
+    parent) and ``p_row`` (the place in its list), bounded by two parameters."""
+    partition = listing.partition
+    numbered = f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {order}) AS p_row"
+    if listing.joined_after is None:
+        return (
+            f"SELECT * FROM (SELECT {listing.selection.sql}, {keys}, {partition} AS p_key, "
+            f"{numbered} FROM {listing.source} WHERE {where}) AS ranked "
+            "WHERE p_row > ? AND p_row <= ? ORDER BY p_key, p_row"
+        )
+    table, pk = listing.joined_after
+    # The ranked ids drive the join (CROSS JOIN keeps that order on SQLite): one row lookup
+    # per id a page shows.
+    return (
+        f"SELECT {listing.selection.sql}, {keys}, ranked.p_key, ranked.p_row FROM"
+        f" (SELECT {pk} AS p_id, {partition} AS p_key, {numbered}"
+        f" FROM {listing.source} WHERE {where}) AS ranked"
+        f" {ordered_join()} {table} ON {pk} = ranked.p_id"
+        " WHERE ranked.p_row > ? AND ranked.p_row <= ? ORDER BY ranked.p_key, ranked.p_row"
+    )
 
 
 async def count(

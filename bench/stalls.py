@@ -20,13 +20,16 @@ this script's ``serve`` command, which switches the instrumentation on before cm
   thread) and Markdown rendering (``cms.content.markdown``) are timed.
 
 A stall's time is split into the collections, reads and rendering that ran inside it, and
-the rest ("python": resolvers, the executor, serialization). Per page and variant, the
-variants taking turns in rounds (machine noise hits all alike), it prints wrk's requests/s,
-p50/p99/p99.9, the loop's busy share, the stalls by cause and every collection by generation.
+the rest ("python": resolvers, the executor, serialization); a stall whose thread had the CPU
+for less than half of it counts as "descheduled" (the machine's other processes held it).
+Per page and variant, the variants taking turns in rounds (machine noise hits all alike), it
+prints wrk's requests/s, p50/p99/p99.9, the loop's busy share, the stalls by cause and every
+collection by generation.
 
 A variant is a set of environment variables for the server: ``STALLS_GC=THRESHOLDS`` (e.g.
 ``700,10,10``: ``gc.set_threshold`` after startup) is read by the instrumentation itself, and
-any ``CMS_*`` setting works too. Without ``--variant`` it runs one, ``base``.
+any ``CMS_*`` setting works too, and ``STALLS_CHECKOUT=DIR`` serves another checkout's cms
+(before/after a change in one run). Without ``--variant`` it runs one, ``base``.
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ GC_ENV = "STALLS_GC"
 #: ``asyncio`` (the default: callbacks can only be timed on asyncio's own loop) or ``uvloop``
 #: (what `cms serve` picks when it is installed; collections and reads are still timed).
 LOOP_ENV = "STALLS_LOOP"
+#: A variant's server runs the cms of this checkout (a directory with ``cms/`` and
+#: ``bench/stalls.py``, e.g. ``git archive`` of another commit): before/after in one run.
+CHECKOUT_ENV = "STALLS_CHECKOUT"
 #: ``1``: ``gc.collect(); gc.freeze()`` again after the warm-up (on SIGUSR1), so what the
 #: first requests built and kept leaves the collector's sight too.
 REFREEZE_ENV = "STALLS_REFREEZE"
@@ -133,7 +139,7 @@ class Monitor:
         wrapper.__wrapped__ = function  # type: ignore[attr-defined]
         return wrapper
 
-    def callback_done(self, handle: Any, took: float) -> None:
+    def callback_done(self, handle: Any, took: float, cpu: float) -> None:
         self.busy_s += took
         self.callbacks += 1
         window, self.window = self.window, _Window()
@@ -142,6 +148,7 @@ class Monitor:
         self.stalls.append(
             {
                 "ms": took * 1e3,
+                "cpu_ms": cpu * 1e3,
                 "gc_ms": window.gc_s * 1e3,
                 "gc_generations": window.gc_generations,
                 "sqlite_ms": window.sqlite_s * 1e3,
@@ -185,12 +192,12 @@ def install(monitor: Monitor) -> None:
     from cms.content import markdown
 
     run = asyncio.events.Handle._run
-    clock = time.perf_counter
+    clock, cpu_clock = time.perf_counter, time.thread_time
 
     def timed_run(handle: asyncio.events.Handle) -> None:
-        start = clock()
+        start, cpu = clock(), cpu_clock()
         run(handle)
-        monitor.callback_done(handle, clock() - start)
+        monitor.callback_done(handle, clock() - start, cpu_clock() - cpu)
 
     asyncio.events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
     gc.callbacks.append(monitor.on_gc)
@@ -359,17 +366,17 @@ class Run:
     numbers: dict[str, Any]
 
 
-def _server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _server(port: int, env: dict[str, str], log: Path, checkout: Path) -> subprocess.Popen[bytes]:
     from bench.common import HOST
 
     with log.open("wb") as out:
         return subprocess.Popen(
             [
-                *(sys.executable, str(Path(__file__).resolve()), "serve"),
+                *(sys.executable, str(checkout / "bench" / "stalls.py"), "serve"),
                 *("--host", HOST, "--port", str(port)),
             ],
             env=env,
-            cwd=REPO,
+            cwd=checkout,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -421,6 +428,8 @@ def stall_table(numbers: list[dict[str, Any]]) -> list[str]:
             cause, share = max(parts.items(), key=lambda x: x[1])
             if rest >= share:
                 cause = f"python: {stall['what']}"
+            if stall.get("cpu_ms", stall["ms"]) < stall["ms"] / 2:
+                cause = "descheduled (the thread ran < half of it: other processes)"
             causes.setdefault(cause, []).append(stall["ms"])
     lines = []
     for cause, times in sorted(causes.items(), key=lambda x: -sum(x[1])):
@@ -549,7 +558,8 @@ def drive(args: argparse.Namespace) -> None:
                         STALL_MS_ENV: str(args.stall_ms),
                         **extra,
                     }
-                    server = _server(port, env, log)
+                    checkout = Path(env.pop(CHECKOUT_ENV, REPO))
+                    server = _server(port, env, log, checkout)
                     servers[name] = (server, port, out)
                     wait_ready(server, port, log)
                 for page in args.pages.split(","):

@@ -125,7 +125,7 @@ class Listing(Generic[R]):
     #: ``("article a", "a.id")``. The window then ranks ids and sort keys alone, which an index
     #: can hold, and the wide rows are joined after (SQLite stores an article's later columns
     #: behind its body's overflow pages: ranking whole rows walks them for every article of
-    #: the parent, not only for the page).
+    #: the parent, not only for the page). The ordering's keys must be of that table.
     joined_after: tuple[str, str] | None = None
 
     def _where(self, parents: Sequence[Hashable] | None) -> tuple[list[str], list[Any]]:
@@ -165,19 +165,17 @@ async def fetch_pages(
     keys_at = selection.width
     parent_at = keys_at + len(ordering.keys)
     rows_by_parent: dict[Hashable, list[Row]] = {}
-    if listing.partition is None or parents is None:
-        sql = (
-            f"SELECT {selection.sql}, {keys} FROM {listing.source} WHERE {where} "
-            f"ORDER BY {order} LIMIT ? OFFSET ?"
-        )
-        quick = listing.quick and window.offset <= QUICK_OFFSET
-        rows_by_parent[TOP] = await fetch(
-            sql, [*params, window.limit + 1, window.offset], quick=quick
-        )
+    quick = listing.quick and window.offset <= QUICK_OFFSET
+    one_parent = listing.partition is not None and parents is not None and len(parents) == 1
+    if listing.partition is None or parents is None or one_parent:
+        # One list (a top-level one, or one parent's): ORDER BY ... LIMIT keeps only a page's
+        # rows while it sorts, where a window would number every row of the parent.
+        sql = _limited(listing, where, keys, order, joined=one_parent)
+        found = await fetch(sql, [*params, window.limit + 1, window.offset], quick=quick)
+        rows_by_parent[parents[0] if one_parent and parents else TOP] = found
     else:
         sql = _windowed(listing, where, keys, order)
         limit = window.offset + window.limit + 1
-        quick = listing.quick and window.offset <= QUICK_OFFSET
         for row in await fetch(sql, [*params, window.offset, limit], quick=quick):
             rows_by_parent.setdefault(row[parent_at], []).append(row)
     pages: dict[Hashable, Page[R]] = {}
@@ -199,6 +197,23 @@ async def fetch_pages(
             else (window.cursor is not None or window.offset > 0),
         )
     return pages
+
+
+def _limited(listing: Listing[Any], where: str, keys: str, order: str, *, joined: bool) -> str:
+    """One list's page: the select list and the sort keys, bounded by two parameters (LIMIT,
+    OFFSET); with ``joined`` and :attr:`Listing.joined_after`, ids are ordered first."""
+    if not joined or listing.joined_after is None:
+        return (
+            f"SELECT {listing.selection.sql}, {keys} FROM {listing.source} WHERE {where} "
+            f"ORDER BY {order} LIMIT ? OFFSET ?"
+        )
+    table, pk = listing.joined_after
+    return (
+        f"SELECT {listing.selection.sql}, {keys} FROM"
+        f" (SELECT {pk} AS p_id FROM {listing.source} WHERE {where}"
+        f" ORDER BY {order} LIMIT ? OFFSET ?) AS ranked"
+        f" {ordered_join()} {table} ON {pk} = ranked.p_id ORDER BY {order}"
+    )
 
 
 def _windowed(listing: Listing[Any], where: str, keys: str, order: str) -> str:

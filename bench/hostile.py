@@ -43,7 +43,6 @@ import os
 import platform
 import random
 import secrets
-import shutil
 import socket
 import sqlite3
 import statistics
@@ -64,8 +63,10 @@ import httpx
 if __package__ in (None, ""):  # run as `python bench/hostile.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import HOST, STEP_TIMEOUT_S, free_port, percentile, run_cli, stop, tail
+from bench.common import HOST, free_port, percentile, run_cli, stop, tail
 from bench.suite import scratch_postgres
+from bench.wrk import WRK_TIMEOUT_S, WrkResult, finish_wrk, start_wrk
+from bench.wrk import ensure_wrk as ensure_wrk  # bench/cache_tags.py imports it from here
 
 REPO = Path(__file__).resolve().parent.parent
 OPERATIONS = REPO / "schema" / "operations"
@@ -81,8 +82,6 @@ PROBE_TIMEOUT_S = 10.0
 PROBE_INTERVAL_S = 0.05
 #: One RSS sample every this many seconds.
 RSS_INTERVAL_S = 0.5
-#: wrk's own per-request timeout (its default, 2 s, would hide slow answers as errors).
-WRK_TIMEOUT_S = 30
 #: Connections per wrk process (one process per operation).
 WRK_CONNECTIONS = 2
 #: The padding of the huge query texts (a comment after a valid document).
@@ -268,47 +267,6 @@ def hostile_process(port: int, seconds: float, plan: list[list[str]], out: str) 
 
 # --- normal traffic: wrk ---------------------------------------------------------------------
 
-WRK_LUA = r"""
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = [==[%(body)s]==]
-
-local threads = {}
-
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  bad = 0
-  first_bad = ""
-end
-
-function response(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors":[', 1, true) then
-    if bad == 0 then first_bad = status .. " " .. string.sub(body, 1, 200) end
-    bad = bad + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local bad_total = 0
-  local first = ""
-  for _, thread in ipairs(threads) do
-    bad_total = bad_total + thread:get("bad")
-    if first == "" then first = thread:get("first_bad") end
-  end
-  local e = summary.errors
-  io.write(string.format(
-    'WRK-RESULT {"requests":%%d,"duration_us":%%d,"bad":%%d,"connect":%%d,"read":%%d,' ..
-    '"write":%%d,"status":%%d,"timeout":%%d,"p50_us":%%d,"p99_us":%%d,"p999_us":%%d,' ..
-    '"max_us":%%d,"first_bad":%%q}\n',
-    summary.requests, summary.duration, bad_total, e.connect, e.read, e.write, e.status,
-    e.timeout, latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
-    latency.max, first))
-end
-"""
-
 
 @dataclass(frozen=True)
 class Normal:
@@ -325,78 +283,6 @@ def normal_operations() -> list[Normal]:
         Normal("list page", load("ListPage", {"first": 20})),
         Normal("article page", load("ArticlePage", {"slug": SEED_SLUG})),
     ]
-
-
-def ensure_wrk() -> str:
-    """The path of `wrk`; installs the Debian package with apt-get when it is missing."""
-    found = shutil.which("wrk")
-    if found is None and shutil.which("apt-get") is not None:
-        print("wrk is missing: apt-get install -y wrk", file=sys.stderr, flush=True)
-        install = ["apt-get", "install", "-y", "--no-install-recommends", "wrk"]
-        if os.geteuid() != 0 and shutil.which("sudo") is not None:
-            install = ["sudo", *install]
-        subprocess.run(install, check=False, timeout=STEP_TIMEOUT_S, stdout=subprocess.DEVNULL)
-        found = shutil.which("wrk")
-    if found is None:
-        raise RuntimeError("wrk is not installed and apt-get could not install it (apt: wrk)")
-    return found
-
-
-def start_wrk(
-    wrk: str, port: int, normal: Normal, seconds: int, work: Path
-) -> subprocess.Popen[str]:
-    script = work / f"{normal.name.replace(' ', '-')}.lua"
-    script.write_text(WRK_LUA % {"body": normal.body.decode()}, encoding="utf-8")
-    return subprocess.Popen(
-        [
-            *(wrk, "-t1", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", f"--timeout={WRK_TIMEOUT_S}s"),
-            *("-s", str(script), f"http://{HOST}:{port}/graphql"),
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-@dataclass
-class WrkResult:
-    requests: int
-    seconds: float
-    rate: float
-    p50_ms: float
-    p99_ms: float
-    p999_ms: float
-    max_ms: float
-    #: Answers that were not 200 or carried GraphQL errors, plus wrk's socket errors.
-    bad: int
-    first_bad: str
-
-
-def finish_wrk(process: subprocess.Popen[str], timeout: float) -> WrkResult:
-    try:
-        output, _ = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate(timeout=10)
-        raise RuntimeError(f"wrk did not stop in time:\n{output[-2000:]}") from None
-    line = next((x for x in output.splitlines() if x.startswith("WRK-RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no result ({process.returncode}):\n{output[-2000:]}")
-    raw = json.loads(line.removeprefix("WRK-RESULT "))
-    seconds = raw["duration_us"] / 1e6
-    socket_errors = sum(raw[k] for k in ("connect", "read", "write", "timeout"))
-    return WrkResult(
-        requests=raw["requests"],
-        seconds=seconds,
-        rate=raw["requests"] / seconds if seconds else float("nan"),
-        p50_ms=raw["p50_us"] / 1e3,
-        p99_ms=raw["p99_us"] / 1e3,
-        p999_ms=raw["p999_us"] / 1e3,
-        max_ms=raw["max_us"] / 1e3,
-        bad=raw["bad"] + socket_errors,
-        first_bad=raw["first_bad"],
-    )
 
 
 # --- the /healthz probe and the RSS sampler --------------------------------------------------
@@ -663,7 +549,8 @@ def run_phase(
     out = work / f"hostile-{name}.json"
     try:
         for each in normal:
-            processes.append(start_wrk(wrk, port, each, seconds, work))
+            script = work / f"{each.name.replace(' ', '-')}.lua"
+            processes.append(start_wrk(wrk, port, each.body, seconds, script, WRK_CONNECTIONS))
         if hostile_plan:
             context = multiprocessing.get_context("spawn")
             hostile = context.Process(

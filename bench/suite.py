@@ -1,4 +1,4 @@
-"""Benchmark suite: cms (response cache off and on) against the floor, over HTTP, in one run.
+"""Benchmark suite: cms (response cache off and on) against the floor, over HTTP, load from wrk.
 
 Builds a fresh SQLite database in a temp dir (`cms fixtures generate`, `cms migrate`, `cms
 fixtures load` of the generated file, then of the bundled seed), counts the SQL statements per
@@ -6,25 +6,26 @@ request of every scenario in-process (cms through Tortoise's statement log, the 
 its own counter), then starts three servers with identical uvicorn settings (one worker each,
 same loop and HTTP implementation, access log off): cms with CMS_RESPONSE_CACHE=false, cms with
 it on, and the floor (bench/floor.py: hand-written SQL, no GraphQL). It checks that all three
-answer every scenario with the same bytes, then drives each scenario against the three in
-alternating short rounds (the order rotating every round) so that machine noise hits all of
-them alike, from a small keep-alive HTTP/1.1 client of its own (cheaper than httpx, so the
-client saturates later). Every response is checked: status 200 and the expected bytes (or, if
-the content changed under it, a JSON body without errors).
+answer every scenario with the same bytes, then drives each scenario against them in rounds
+that alternate between the servers (the order rotating every round) so that machine noise hits
+all of them alike. Load comes from wrk (bench/wrk.py: one C thread, keep-alive connections, a
+Lua script POSTing the scenario's GraphQL body): a Python load generator would share the two
+cores with the servers and measure itself. Every answer is checked in wrk's Lua: the expected
+bytes, or else a JSON body without errors (counted as changed), or an error.
 
-Prints, per scenario and server: requests/s, p50 and p99 latency, errors, SQL statements per
-request, server CPU time per request; the ratios cms/floor against the goals; and each server's
-peak RSS (VmHWM). Traffic goes to 127.0.0.1 only; every loop is bounded; the servers and the
-temp dir are cleaned up on the way out.
+Prints, per scenario and server: requests/s, p50, p99 and p99.9 latency (medians of the
+rounds), errors, SQL statements per request, server CPU time per request; the goals of issue 16
+(throughput ratios, tails) as met or not; and each server's peak RSS (VmHWM). Traffic goes to
+127.0.0.1 only; every run is bounded; the servers and the temp dir are cleaned up on the way out.
 
-    .venv/bin/python bench/suite.py --articles 10000 --seconds 6 --concurrency 8
+    .venv/bin/python bench/suite.py --articles 10000 --seconds 8 --rounds 3
 
 With ``--postgres URL`` the same suite runs on PostgreSQL instead: a scratch database is created
 on that server (and dropped afterwards), the floor uses asyncpg, and a fourth server joins the
-list-page scenarios: PostGraphile v5 (Node 22 and PostGraphile from npm, installed into
-bench/postgraphile/node_modules on first use) over the same database, answering the same page
-in its own schema (bench/postgraphile/ListPage.graphql; the same articles in the same order,
-checked before the load starts).
+same rotation on the list-page scenarios: PostGraphile v5 (Node 22 and PostGraphile from npm,
+installed into bench/postgraphile/node_modules on first use) over the same database, answering
+the same page in its own schema (bench/postgraphile/ListPage.graphql; the same articles in the
+same order, checked before the load starts).
 
     .venv/bin/python bench/suite.py --postgres postgres://postgres@127.0.0.1:5432/test
 """
@@ -36,12 +37,12 @@ import asyncio
 import contextlib
 import importlib.util
 import json
-import math
 import os
 import platform
 import secrets
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,12 +63,14 @@ from bench.common import (
     STEP_TIMEOUT_S,
     counting_tortoise,
     free_port,
-    percentile,
     run_cli,
     stop,
     tail,
 )
+from bench.common import Connection as Connection  # bench/scale.py imports it from here
+from bench.common import http_request as http_request  # and this
 from bench.floor import create_floor_app, operation_texts
+from bench.wrk import WRK_TIMEOUT_S, WrkResult, ensure_wrk, run_wrk
 from cms.app import ContentService
 from cms.settings import Settings
 
@@ -77,25 +80,15 @@ SEED_SLUG = "peruvian-president-dina-boluarte-arrives-in-beijing-for-landmark-st
 #: Longest any CLI step may take (a 10,000-article load takes well under a minute).
 #: Longest a server may take to answer its first request.
 STARTUP_TIMEOUT_S = 60.0
-#: Per-request timeout under load.
+#: Timeout of the first (checked) request of each scenario.
 REQUEST_TIMEOUT_S = 30.0
-#: Hard cap on requests per connection per round, on top of the time bound.
-MAX_REQUESTS_PER_ROUND = 1_000_000
 #: Warm-up per scenario and server before measuring (fills cms's response cache, too).
-WARMUP_S = 0.5
-#: Keep-alive connections stay open while the other servers take their rounds.
+WARMUP_S = 1
+#: uvicorn's keep-alive timeout (wrk's connections stay open through a round).
 KEEP_ALIVE_S = 120
 #: Clock ticks per second for /proc/<pid>/stat CPU times.
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
-#: The goals: (scenario, server, compared with, least throughput ratio, stretch or None).
-GOALS = [
-    ("list 20", "cms", "floor", 0.25, 0.5),
-    ("article", "cms", "floor", 0.5, None),
-    ("list 20", "cms+cache", "floor", 1.0, None),
-]
-#: On PostgreSQL, also: cms's list page at least as fast as PostGraphile's.
-POSTGRES_GOALS = [("list 20", "cms", "postgraphile", 1.0, None)]
 POSTGRAPHILE = REPO / "bench" / "postgraphile"
 
 
@@ -106,6 +99,88 @@ class Scenario:
     variables: dict[str, Any]
     #: The top-level field that must come back non-null.
     root: str
+
+
+@dataclass(frozen=True)
+class Goal:
+    """``ours``'s ``metric`` over ``theirs``'s ``their_metric`` (medians of rounds), against
+    ``factor``: at least it (throughput) or at most it (latency)."""
+
+    label: str
+    scenario: str
+    ours: str
+    metric: str
+    theirs: str
+    their_metric: str
+    factor: float
+    at_least: bool
+
+    def value(self, results: dict[tuple[str, str], Measured]) -> float:
+        ours = results[(self.scenario, self.ours)].median(self.metric)
+        theirs = results[(self.scenario, self.theirs)].median(self.their_metric)
+        return ours / theirs if theirs > 0 else float("nan")
+
+    def met(self, value: float) -> bool:
+        return value >= self.factor if self.at_least else value <= self.factor
+
+    @property
+    def bound(self) -> str:
+        return f"{'>=' if self.at_least else '<='} {self.factor:g}x"
+
+
+def throughput(scenario: str, ours: str, theirs: str, factor: float) -> Goal:
+    kind = "cached" if ours == "cms+cache" else "uncached"
+    label = f"{scenario}, {kind}: req/s vs {theirs}"
+    return Goal(label, scenario, ours, "rate", theirs, "rate", factor, at_least=True)
+
+
+def goals_for(plan: list[Scenario], postgres: bool) -> list[Goal]:
+    """Issue 16's goals: throughput (part 2, and the cache's 1.0x from before) and tails
+    (part 3: p99 at most 3x cms's own p50 and 3x the floor's p99, on every page)."""
+    goals = [throughput("list 20", "cms+cache", "floor", 1.0)]
+    if postgres:
+        goals += [
+            throughput("list 20", "cms", "postgraphile", 1.5),
+            Goal(
+                "list 20, uncached: p99 vs postgraphile's p99",
+                *("list 20", "cms", "p99_ms", "postgraphile", "p99_ms", 1.0, False),
+            ),
+            throughput("list 20", "cms", "floor", 0.8),
+        ]
+    else:
+        goals += [
+            throughput("list 20", "cms", "floor", 0.5),
+            throughput("article", "cms", "floor", 0.7),
+            throughput("list 100", "cms", "floor", 0.4),
+        ]
+    for scenario in plan:
+        for server in ("cms", "cms+cache"):
+            kind = "cached" if server == "cms+cache" else "uncached"
+            name = scenario.name
+            goals += [
+                Goal(
+                    f"{name}, {kind}: p99 vs own p50",
+                    name,
+                    server,
+                    "p99_ms",
+                    server,
+                    "p50_ms",
+                    3.0,
+                    False,
+                ),
+                Goal(
+                    f"{name}, {kind}: p99 vs floor's p99",
+                    name,
+                    server,
+                    "p99_ms",
+                    "floor",
+                    "p99_ms",
+                    3.0,
+                    False,
+                ),
+            ]
+    names = {scenario.name for scenario in plan}
+    return [goal for goal in goals if goal.scenario in names]
 
 
 def scenarios(search_query: str) -> list[Scenario]:
@@ -363,262 +438,159 @@ def cpu_seconds(pid: int) -> float:
     return float("nan")
 
 
-# --- the load generator ----------------------------------------------------------------------
+# --- load: wrk ------------------------------------------------------------------------------
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection that sends a prepared request and reads the answer."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(OSError):
-                await self.writer.wait_closed()
-        self.reader = self.writer = None
-
-    async def send(self, request: bytes) -> tuple[int, bytes]:
-        """Send ``request`` and read the answer. A kept-alive connection the server closed while
-        it idled (Node closes them after 5 s; the other servers' rounds take longer) is opened
-        again and the request sent once more, as HTTP clients do: not an error of the server."""
-        reused = self.reader is not None
-        try:
-            return await self._exchange(request)
-        except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError) as exc:
-            partial = exc.partial if isinstance(exc, asyncio.IncompleteReadError) else b""
-            if not reused or partial:
-                raise
-            await self.close()
-            return await self._exchange(request)
-
-    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
-        if self.reader is None or self.writer is None:
-            await self.open()
-        assert self.reader is not None and self.writer is not None
-        async with asyncio.timeout(REQUEST_TIMEOUT_S):
-            self.writer.write(request)
-            head = await self.reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            lowered = head.lower()
-            at = lowered.find(b"\r\ncontent-length:")
-            if at < 0:
-                raise ValueError("a response without Content-Length")
-            length = int(lowered[at + 17 : lowered.index(b"\r\n", at + 2)])
-            body = await self.reader.readexactly(length)
-        return status, body
+def request_body(scenario: Scenario, texts: dict[str, str], server: Server) -> bytes:
+    return json.dumps(payload(scenario, texts, server)).encode()
 
 
-def http_request(port: int, body: dict[str, Any]) -> bytes:
-    content = json.dumps(body).encode()
-    head = (
-        f"POST /graphql HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
-        f"Accept: application/json\r\nContent-Length: {len(content)}\r\n\r\n"
-    )
-    return head.encode() + content
-
-
-@dataclass
-class Stats:
-    latencies: list[float] = field(default_factory=list)
-    elapsed: float = 0.0
-    cpu: float = 0.0
-    errors: int = 0
-    #: Good responses whose bytes differ from the reference (content changed mid-run).
-    changed: int = 0
-    first_error: str | None = None
-
-    def fail(self, why: str) -> None:
-        self.errors += 1
-        if self.first_error is None:
-            self.first_error = why
-
-
-async def drive(
-    connections: list[Connection],
-    request: bytes,
-    expected: bytes,
-    scenario: Scenario,
-    seconds: float,
-    stats: Stats,
-    root: str,
-) -> None:
-    """Send ``request`` on every connection in turn until ``seconds`` pass; record in stats."""
-    deadline = time.perf_counter() + seconds
-
-    async def loop(connection: Connection) -> None:
-        for _ in range(MAX_REQUESTS_PER_ROUND):
-            if time.perf_counter() >= deadline:
-                return
-            sent = time.perf_counter()
-            try:
-                status, body = await connection.send(request)
-            except (OSError, EOFError, TimeoutError, ValueError, asyncio.LimitOverrunError) as exc:
-                stats.fail(f"{type(exc).__name__}: {exc}")
-                await connection.close()
-                continue
-            stats.latencies.append(time.perf_counter() - sent)
-            if status == 200 and body == expected:
-                continue
-            problem = problem_with(scenario, status, body, root)
-            if problem is None:
-                stats.changed += 1
-            else:
-                stats.fail(problem)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(loop(connection) for connection in connections))
-    stats.elapsed += time.perf_counter() - started
-
-
-async def first_answers(
+def first_answers(
     running: list[Running], plan: list[Scenario], texts: dict[str, str]
 ) -> dict[tuple[str, str], bytes]:
     """Each server's answer to each scenario (checked), to compare and to verify against."""
     answers: dict[tuple[str, str], bytes] = {}
-    for server in running:
-        connection = Connection(server.port)
-        try:
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    with httpx.Client(trust_env=False, timeout=REQUEST_TIMEOUT_S) as client:
+        for server in running:
+            url = f"http://{HOST}:{server.port}/graphql"
             for scenario in plan:
                 if not server.server.serves(scenario):
                     continue
-                request = http_request(server.port, payload(scenario, texts, server.server))
-                status, body = await connection.send(request)
-                problem = problem_with(scenario, status, body, root_of(scenario, server.server))
+                body = request_body(scenario, texts, server.server)
+                response = client.post(url, content=body, headers=headers)
+                problem = problem_with(
+                    scenario,
+                    response.status_code,
+                    response.content,
+                    root_of(scenario, server.server),
+                )
                 if problem is not None:
                     raise RuntimeError(f"{server.server.name} {scenario.name}: {problem}")
-                answers[(scenario.name, server.server.name)] = body
-        finally:
-            await connection.close()
+                answers[(scenario.name, server.server.name)] = response.content
     return answers
 
 
-async def measure(
+@dataclass
+class Measured:
+    """One (scenario, server): wrk's result for each round, and the server's CPU time in them."""
+
+    rounds: list[WrkResult] = field(default_factory=list)
+    cpu: float = 0.0
+
+    def median(self, name: str) -> float:
+        values = [getattr(each, name) for each in self.rounds]
+        return statistics.median(values) if values else float("nan")
+
+    @property
+    def rate(self) -> float:
+        return self.median("rate")
+
+    @property
+    def requests(self) -> int:
+        return sum(each.requests for each in self.rounds)
+
+    @property
+    def errors(self) -> int:
+        return sum(each.bad for each in self.rounds)
+
+    @property
+    def changed(self) -> int:
+        return sum(each.changed for each in self.rounds)
+
+    @property
+    def first_error(self) -> str | None:
+        return next((each.first_bad for each in self.rounds if each.bad), None)
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu * 1e3 / self.requests if self.requests else float("nan")
+
+
+def measure(
+    wrk: str,
     running: list[Running],
     plan: list[Scenario],
     texts: dict[str, str],
     answers: dict[tuple[str, str], bytes],
-    seconds: float,
-    round_seconds: float,
-    concurrency: int,
-) -> dict[tuple[str, str], Stats]:
-    pools = {r.server.name: [Connection(r.port) for _ in range(concurrency)] for r in running}
-    results: dict[tuple[str, str], Stats] = {}
-    rounds = max(1, math.ceil(seconds / round_seconds - 1e-9))
-    try:
-        for scenario in plan:
-            taking_part = [r for r in running if r.server.serves(scenario)]
-            requests = {
-                r.server.name: http_request(r.port, payload(scenario, texts, r.server))
-                for r in taking_part
-            }
-            roots = {r.server.name: root_of(scenario, r.server) for r in taking_part}
-            for server in taking_part:  # warm-up, not recorded
-                name = server.server.name
-                key = (scenario.name, name)
-                await drive(
-                    pools[name],
-                    requests[name],
-                    answers[key],
-                    scenario,
-                    WARMUP_S,
-                    Stats(),
-                    roots[name],
-                )
-            for number in range(rounds):
-                this_round = min(round_seconds, seconds - number * round_seconds)
-                shift = number % len(taking_part)
-                for server in taking_part[shift:] + taking_part[:shift]:  # rotate who goes first
-                    name = server.server.name
-                    key = (scenario.name, name)
-                    stats = results.setdefault(key, Stats())
-                    cpu_before = cpu_seconds(server.process.pid)
-                    await drive(
-                        pools[name],
-                        requests[name],
-                        answers[key],
-                        scenario,
-                        this_round,
-                        stats,
-                        roots[name],
-                    )
-                    stats.cpu += cpu_seconds(server.process.pid) - cpu_before
-    finally:
-        for pool in pools.values():
-            for connection in pool:
-                await connection.close()
+    options: argparse.Namespace,
+    work: Path,
+) -> dict[tuple[str, str], Measured]:
+    """Per scenario: a warm-up per server, then ``options.rounds`` rounds of wrk against each
+    server in turn, the order rotating every round, so machine noise hits all alike."""
+    results: dict[tuple[str, str], Measured] = {}
+    for scenario in plan:
+        taking_part = [r for r in running if r.server.serves(scenario)]
+
+        def run(server: Running, seconds: int, scenario: Scenario = scenario) -> WrkResult:
+            key = (scenario.name, server.server.name)
+            script = work / f"{scenario.name}-{server.server.name}.lua".replace(" ", "-")
+            body = request_body(scenario, texts, server.server)
+            return run_wrk(
+                wrk, server.port, body, seconds, script, options.connections, answers[key]
+            )
+
+        for server in taking_part:  # warm-up (fills cms's cache), not recorded
+            run(server, WARMUP_S)
+        for number in range(options.rounds):
+            shift = number % len(taking_part)
+            for server in taking_part[shift:] + taking_part[:shift]:
+                measured = results.setdefault((scenario.name, server.server.name), Measured())
+                cpu_before = cpu_seconds(server.process.pid)
+                measured.rounds.append(run(server, options.seconds))
+                measured.cpu += cpu_seconds(server.process.pid) - cpu_before
     return results
 
 
-# --- main ------------------------------------------------------------------------------------
-
-
-def rate(stats: Stats) -> float:
-    return len(stats.latencies) / stats.elapsed if stats.elapsed > 0 else float("nan")
-
-
-def cpu_ms(stats: Stats) -> float:
-    return stats.cpu * 1e3 / len(stats.latencies) if stats.latencies else float("nan")
+# --- report ----------------------------------------------------------------------------------
 
 
 def report(
     plan: list[Scenario],
     servers: list[Server],
-    results: dict[tuple[str, str], Stats],
+    results: dict[tuple[str, str], Measured],
     statements: dict[tuple[str, str], Statements],
     rss: dict[str, float],
-    goals: list[tuple[str, str, str, float, float | None]],
+    goals: list[Goal],
 ) -> None:
     header = (
-        f"{'scenario':<9} {'server':<12} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
-        f" {'SQL/req':>10} {'CPU ms/req':>10} {'x floor':>8}"
+        f"{'scenario':<9} {'server':<12} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
+        f" {'p99.9 ms':>8} {'errors':>6} {'SQL/req':>10} {'CPU ms/req':>10} {'x floor':>8}"
     )
     print(header)
     print("-" * len(header))
     for scenario in plan:
-        floor_rate = rate(results[(scenario.name, "floor")])
+        floor_rate = results[(scenario.name, "floor")].rate
         taking_part = [server for server in servers if server.serves(scenario)]
         for index, server in enumerate(taking_part):
-            stats = results[(scenario.name, server.name)]
-            latencies = sorted(stats.latencies)
-            ratio = rate(stats) / floor_rate if floor_rate > 0 else float("nan")
+            measured = results[(scenario.name, server.name)]
+            ratio = measured.rate / floor_rate if floor_rate > 0 else float("nan")
             sql = statements.get((scenario.name, server.name), "-")
             print(
-                f"{scenario.name if index == 0 else '':<9} {server.name:<12} {rate(stats):>7.0f}"
-                f" {percentile(latencies, 0.50) * 1e3:>7.1f}"
-                f" {percentile(latencies, 0.99) * 1e3:>7.1f} {stats.errors:>6}"
-                f" {sql!s:>10} {cpu_ms(stats):>10.2f}"
-                f" {ratio:>7.2f}x"
+                f"{scenario.name if index == 0 else '':<9} {server.name:<12}"
+                f" {measured.rate:>7.0f} {measured.median('p50_ms'):>7.1f}"
+                f" {measured.median('p99_ms'):>7.1f} {measured.median('p999_ms'):>8.1f}"
+                f" {measured.errors:>6} {sql!s:>10} {measured.cpu_ms:>10.2f} {ratio:>7.2f}x"
             )
     print()
-    print(f"{'goal (req/s ratio)':<42} {'ratio':>6} {'by CPU':>7} {'target':>7}  result")
-    for scenario_name, server_name, baseline, target, stretch in goals:
-        ours, theirs = results[(scenario_name, server_name)], results[(scenario_name, baseline)]
-        ratio = rate(ours) / rate(theirs)
-        by_cpu = cpu_ms(theirs) / cpu_ms(ours)
-        verdict = "met" if ratio >= target else "NOT met"
-        if stretch is not None:
-            verdict += f" (stretch {stretch:g}x: {'met' if ratio >= stretch else 'not met'})"
-        kind = "cached" if server_name == "cms+cache" else "uncached"
-        label = f"{scenario_name}, {kind}: cms / {baseline}"
-        least = f">={target:g}"
-        print(f"{label:<42} {ratio:>5.2f}x {by_cpu:>6.2f}x {least:>7}  {verdict}")
+    print(f"{'goal':<58} {'value':>8} {'target':>8}  result")
+    for goal in goals:
+        value = goal.value(results)
+        verdict = "met" if goal.met(value) else "NOT met"
+        print(f"{goal.label:<58} {value:>7.2f}x {goal.bound:>8}  {verdict}")
     print()
     print(
         "peak RSS (VmHWM): "
         + ", ".join(f"{name} {megabytes:.1f} MiB" for name, megabytes in rss.items())
     )
-    for (scenario_name, server_name), stats in results.items():
-        if stats.first_error is not None:
-            print(f"first error in {scenario_name} / {server_name}: {stats.first_error}")
-        if stats.changed:
-            print(f"{scenario_name} / {server_name}: {stats.changed} good answers changed mid-run")
+    for (scenario_name, server_name), measured in results.items():
+        if measured.first_error is not None:
+            print(f"first error in {scenario_name} / {server_name}: {measured.first_error}")
+        if measured.changed:
+            print(
+                f"{scenario_name} / {server_name}: {measured.changed} good answers"
+                " differed from the first answer's bytes"
+            )
 
 
 @contextlib.contextmanager
@@ -682,10 +654,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument(
-        "--seconds", type=float, default=6.0, help="Measured time per scenario and server."
+        "--seconds", type=int, default=8, help="Length of one wrk round (whole seconds)."
     )
-    parser.add_argument("--round", type=float, default=1.0, help="Length of one A/B/C round.")
-    parser.add_argument("--concurrency", type=int, default=8, help="Connections per server.")
+    parser.add_argument("--rounds", type=int, default=3, help="Rounds per scenario and server.")
+    parser.add_argument(
+        "--connections", type=int, default=8, help="wrk's keep-alive connections per server."
+    )
     parser.add_argument("--search", default="climate talks", help="The Search scenario's query.")
     parser.add_argument(
         "--only",
@@ -699,10 +673,10 @@ def main() -> None:
         "PostGraphile joins the list-page scenarios.",
     )
     options = parser.parse_args()
-    if options.articles < 0 or options.seconds <= 0 or options.round <= 0:
-        parser.error("--articles must be >= 0, --seconds and --round > 0")
-    if not 1 <= options.concurrency <= 256:
-        parser.error("--concurrency must be from 1 to 256")
+    if options.articles < 0 or options.seconds <= 0 or options.rounds <= 0:
+        parser.error("--articles must be >= 0, --seconds and --rounds > 0")
+    if not 1 <= options.connections <= 256:
+        parser.error("--connections must be from 1 to 256")
     plan = scenarios(options.search)
     if options.only:
         wanted = {name.strip() for name in options.only.split(",")}
@@ -714,11 +688,11 @@ def main() -> None:
     texts["postgraphile:ListPage"] = (POSTGRAPHILE / "ListPage.graphql").read_text(encoding="utf-8")
     postgres = options.postgres is not None
     servers = [*SERVERS, POSTGRAPHILE_SERVER] if postgres else list(SERVERS)
-    goals = [*GOALS, *POSTGRES_GOALS] if postgres else list(GOALS)
-    goals = [goal for goal in goals if goal[0] in {scenario.name for scenario in plan}]
+    goals = goals_for(plan, postgres)
     servers = [server for server in servers if any(server.serves(each) for each in plan)]
     if POSTGRAPHILE_SERVER in servers:
         install_postgraphile()
+    wrk = ensure_wrk()
 
     running: list[Running] = []
     with contextlib.ExitStack() as stack:
@@ -748,20 +722,10 @@ def main() -> None:
                 for r in running
             ]
             print(f"servers ready: {', '.join(ready)}")
-            answers = asyncio.run(first_answers(running, plan, texts))
+            answers = first_answers(running, plan, texts)
             compare_answers(plan, servers, answers)
             started = time.perf_counter()
-            results = asyncio.run(
-                measure(
-                    running,
-                    plan,
-                    texts,
-                    answers,
-                    options.seconds,
-                    options.round,
-                    options.concurrency,
-                )
-            )
+            results = measure(wrk, running, plan, texts, answers, options, work)
             load_time = time.perf_counter() - started
             rss = {r.server.name: peak_rss_mb(r.process.pid) for r in running}
         finally:
@@ -783,9 +747,11 @@ def main() -> None:
         f"settings: Python {platform.python_version()}, uvicorn {metadata.version('uvicorn')}"
         f" --workers 1 --loop auto ({loop}) --http auto ({http}) --no-access-log, for"
         f" {python_servers}; cms logs each request itself (JSON to stderr, as `cms serve`"
-        f" does); {dialect}; {options.concurrency} keep-alive connections per server;"
-        f" {options.seconds:g} s per scenario and server in {options.round:g} s rounds"
-        f" (rotating order) after {WARMUP_S:g} s warm-up; load phase {load_time:.0f} s;"
+        f" does); {dialect}; load: {wrk_version(wrk)}, one thread, {options.connections}"
+        f" keep-alive connections, --timeout {WRK_TIMEOUT_S}s; per scenario a {WARMUP_S} s"
+        f" warm-up per server, then {options.rounds} rounds of {options.seconds} s per server"
+        f" (order rotating); req/s, p50, p99 and p99.9 are medians of rounds (each round's"
+        f" percentiles from wrk's histogram); load phase {load_time:.0f} s;"
         f" search query {options.search!r}"
     )
     if postgres:
@@ -794,11 +760,17 @@ def main() -> None:
             f" Node {node_version()}, one process, the same database; list-page scenarios only"
         )
     print(
-        f"note: the load generator (this process) shares the {os.cpu_count()}-core machine with"
-        " the servers"
+        f"note: wrk (one C thread) shares the {os.cpu_count()}-core machine with the servers"
         + (" and PostgreSQL" if postgres else "")
         + "; CPU ms/req is the server's own CPU time, the steadier measure"
     )
+
+
+def wrk_version(wrk: str) -> str:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        done = subprocess.run([wrk, "-v"], capture_output=True, text=True, timeout=10)
+        return (done.stdout + done.stderr).split(" [")[0].strip() or "wrk"
+    return "wrk"
 
 
 def node_version() -> str:

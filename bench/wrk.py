@@ -44,7 +44,8 @@ end
 function response(status, headers, body)
   if expected ~= nil and body == expected then return end
   if status ~= 200 or string.find(body, '"errors":[', 1, true) then
-    if bad == 0 then first_bad = status .. " " .. string.sub(body, 1, 200) end
+    -- control characters out: %q would write them in escapes JSON does not have
+    if bad == 0 then first_bad = status .. " " .. (string.sub(body, 1, 200):gsub("%c", " ")) end
     bad = bad + 1
   elseif expected ~= nil then
     changed = changed + 1

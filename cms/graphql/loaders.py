@@ -90,6 +90,13 @@ def _counts(listing: Callable[[], Listing[Any]]) -> Callable[[list[int]], Awaita
     return load
 
 
+def _contributors_shown(seen: CacheTags) -> Callable[[Iterable[int]], None]:
+    """Contributors are named by one list key (their pages and credits' people). A function of
+    ``seen``, not a method: a loader holding a bound method of the :class:`Loaders` that hold it
+    is a reference cycle, and the request's rows would wait for a full collection."""
+    return lambda pks: seen.add_list(CONTRIBUTORS)
+
+
 def _grouped(
     fetch: Callable[[Sequence[int]], Awaitable[dict[int, list[V]]]],
     note: Callable[[Iterable[int]], None] | None = None,
@@ -132,10 +139,6 @@ class Loaders:
         self.viewer = viewer
         self.seen = CacheTags() if seen is None else seen
 
-    def _contributors_shown(self, pks: Iterable[int]) -> None:
-        """Contributors are named by one list key (their pages and credits' people)."""
-        self.seen.add_list(CONTRIBUTORS)
-
     @_made_once
     def article(self) -> DataLoader[int, ArticleRow | None]:
         viewer = self.viewer
@@ -168,7 +171,7 @@ class Loaders:
 
     @_made_once
     def contributors_of_credit(self) -> DataLoader[int, list[ContributorRow]]:
-        return DataLoader(_grouped(contributors.by_credits, self._contributors_shown))
+        return DataLoader(_grouped(contributors.by_credits, _contributors_shown(self.seen)))
 
     @_made_once
     def tag(self) -> DataLoader[int, TagRow | None]:
@@ -189,7 +192,7 @@ class Loaders:
         viewer = self.viewer
         by_ids = _noting(
             lambda ids: contributors.by_ids(viewer, ids),
-            self._contributors_shown,
+            _contributors_shown(self.seen),
             self.seen,
             CONTRIBUTORS,
         )
@@ -200,7 +203,7 @@ class Loaders:
         viewer = self.viewer
         by_slugs = _noting(
             lambda slugs: contributors.by_slugs(viewer, slugs),
-            self._contributors_shown,
+            _contributors_shown(self.seen),
             self.seen,
             CONTRIBUTORS,
         )
@@ -236,7 +239,9 @@ class Loaders:
     @_made_once
     def credits_of_contributor(self) -> DataLoader[PageKey, Page[CreditRow]]:
         viewer = self.viewer
-        return DataLoader(_pages(lambda: credits.by_contributor(viewer), self._contributors_shown))
+        return DataLoader(
+            _pages(lambda: credits.by_contributor(viewer), _contributors_shown(self.seen))
+        )
 
     @_made_once
     def credit_count_of_contributor(self) -> DataLoader[int, int]:

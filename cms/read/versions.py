@@ -50,11 +50,15 @@ _request: ContextVar[_Request | None] = ContextVar("cms_request", default=None)
 @contextmanager
 def request_scope(database: str) -> Iterator[None]:
     """One request on ``database``: the version is read at most once inside the block."""
-    token = _request.set(_Request(database))
+    request = _Request(database)
+    token = _request.set(request)
     try:
         yield
     finally:
         _request.reset(token)
+        # The version's task holds a context that holds ``request``: without this the cycle
+        # (and whatever the task's result keeps) waits for a full collection.
+        request.version = None
 
 
 def current_database() -> str | None:

@@ -77,6 +77,8 @@ def _imported_top_level_modules(directory: Path) -> dict[str, set[str]]:
     TYPE_CHECKING too) -> the files that import them."""
     found: dict[str, set[str]] = {}
     for path in sorted(directory.rglob("*.py")):
+        if "node_modules" in path.parts:  # bench/postgraphile's npm install, not ours
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

@@ -35,7 +35,8 @@ COMPOSE = DOCKER / "compose.yaml"
 NGINX = DOCKER / "nginx.conf"
 README = DOCKER / "README.md"
 
-#: `cms serve` reads these as defaults for its options (cms/cli/__init__.py), not through cms/settings.py.
+#: `cms serve` reads these as defaults for its options (cms/cli/__init__.py), not through
+#: cms/settings.py.
 SERVE_VARIABLES = {"CMS_HOST", "CMS_PORT", "CMS_WORKERS"}
 #: The only secret compose.yaml may carry: the local-trial database password, documented.
 DOCUMENTED_SECRET_DEFAULTS = {"POSTGRES_PASSWORD": "cms"}

@@ -85,6 +85,19 @@ def read_from_primary() -> None:
         reads.wrote = True
 
 
+def shareable_read_connection() -> Any:
+    """The current request's read connection when a read on it may be shared with other
+    requests: on PostgreSQL (on SQLite a read on the reader connection costs less than sharing
+    it), in a request that has not written (a writer reads its own transaction's state)."""
+    reads = _reads.get()
+    if reads is None or reads.wrote:
+        return None
+    connection = _read_connection()
+    if connection.capabilities.dialect != "postgres":
+        return None
+    return connection
+
+
 def _read_connection() -> Any:
     reads = _reads.get()
     if reads is None:  # outside a request

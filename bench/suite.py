@@ -429,6 +429,15 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+#: The response cache's budget under the suite: cms's default (``CMS_RESPONSE_CACHE_BYTES``).
+CACHE_BUDGET_MB = Settings().response_cache_bytes / (1024 * 1024)
+
+
+def memory_bound(floor_mb: float) -> float:
+    """Issue 16's memory goal: peak RSS at most twice the floor's plus the cache budget."""
+    return 2 * floor_mb + CACHE_BUDGET_MB
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time the process has used so far (NaN if unreadable)."""
     with contextlib.suppress(OSError, ValueError, IndexError):
@@ -583,6 +592,14 @@ def report(
         "peak RSS (VmHWM): "
         + ", ".join(f"{name} {megabytes:.1f} MiB" for name, megabytes in rss.items())
     )
+    for server_name in ("cms", "cms+cache"):
+        if server_name in rss and "floor" in rss:
+            value, bound = rss[server_name], memory_bound(rss["floor"])
+            verdict = "met" if value <= bound else "NOT met"
+            print(
+                f"{'memory: ' + server_name + ' peak RSS vs 2x floor + cache budget':<58}"
+                f" {value:>6.1f} MiB <= {bound:.1f} MiB  {verdict}"
+            )
     for (scenario_name, server_name), measured in results.items():
         if measured.first_error is not None:
             print(f"first error in {scenario_name} / {server_name}: {measured.first_error}")

@@ -279,7 +279,8 @@ end
 
 
 def page_bodies() -> dict[str, bytes]:
-    """The list page (ListPage, first: 20) and the article page (the seed article)."""
+    """The suite's pages: list (ListPage, first: 20), list100 (first: 100), article (the seed
+    article), tag (``china``) and search (``climate talks``)."""
 
     def load(name: str, variables: dict[str, Any]) -> bytes:
         text = (REPO / "schema" / "operations" / f"{name}.graphql").read_text(encoding="utf-8")
@@ -287,7 +288,10 @@ def page_bodies() -> dict[str, bytes]:
 
     return {
         "list": load("ListPage", {"first": 20}),
+        "list100": load("ListPage", {"first": 100}),
         "article": load("ArticlePage", {"slug": SEED_SLUG}),
+        "tag": load("TagPage", {"slug": "china"}),
+        "search": load("Search", {"query": "climate talks"}),
     }
 
 

@@ -41,7 +41,7 @@ if __package__ in (None, ""):  # run as `python bench/cache_tags.py`: make `benc
     sys.path.append(str(Path(__file__).resolve().parent.parent))
 
 from bench.common import free_port
-from bench.hostile import ensure_wrk
+from bench.wrk import ensure_wrk
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"

@@ -65,8 +65,7 @@ if __package__ in (None, ""):  # run as `python bench/hostile.py`: make `bench` 
 
 from bench.common import HOST, free_port, percentile, run_cli, stop, tail
 from bench.suite import scratch_postgres
-from bench.wrk import WRK_TIMEOUT_S, WrkResult, finish_wrk, start_wrk
-from bench.wrk import ensure_wrk as ensure_wrk  # bench/cache_tags.py imports it from here
+from bench.wrk import WRK_TIMEOUT_S, WrkResult, ensure_wrk, finish_wrk, start_wrk
 
 REPO = Path(__file__).resolve().parent.parent
 OPERATIONS = REPO / "schema" / "operations"

@@ -42,14 +42,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as `python bench/scale.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import percentile, stop
+from bench.common import Connection, http_request, percentile, stop
 from bench.floor import operation_texts
 from bench.suite import (
     SERVERS,
-    Connection,
     Scenario,
     build_database,
-    http_request,
     payload,
     problem_with,
     scratch_postgres,

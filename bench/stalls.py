@@ -253,29 +253,6 @@ def _gc_after_startup(thresholds: tuple[int, ...]) -> None:
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_SLUG = "peruvian-president-dina-boluarte-arrives-in-beijing-for-landmark-state-visit"
-#: wrk's per-request timeout (its default, 2 s, would hide slow answers as errors).
-WRK_TIMEOUT_S = 30
-#: wrk prints one JSON line: requests, duration, bad answers and its latency percentiles.
-WRK_LUA = r"""
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = [==[@BODY@]==]
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) bad = 0 end
-function response(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors":[', 1, true) then bad = bad + 1 end
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do total = total + thread:get("bad") end
-  local e = summary.errors
-  io.write(string.format('WRK-RESULT {"requests":%d,"duration_us":%d,"bad":%d,"p50_us":%d,' ..
-    '"p99_us":%d,"p999_us":%d,"max_us":%d}\n', summary.requests, summary.duration,
-    total + e.connect + e.read + e.write + e.timeout, latency:percentile(50),
-    latency:percentile(99), latency:percentile(99.9), latency.max))
-end
-"""
 
 
 def page_bodies() -> dict[str, bytes]:
@@ -292,38 +269,6 @@ def page_bodies() -> dict[str, bytes]:
         "article": load("ArticlePage", {"slug": SEED_SLUG}),
         "tag": load("TagPage", {"slug": "china"}),
         "search": load("Search", {"query": "climate talks"}),
-    }
-
-
-def run_wrk(
-    wrk: str, port: int, body: bytes, seconds: int, connections: int, work: Path
-) -> dict[str, Any]:
-    """One wrk run (one thread); its numbers (latencies in ms)."""
-    from bench.common import HOST
-
-    script = work / "stalls.lua"
-    script.write_text(WRK_LUA.replace("@BODY@", body.decode()), encoding="utf-8")
-    done = subprocess.run(
-        [
-            *(wrk, "-t1", f"-c{connections}", f"-d{seconds}s", f"--timeout={WRK_TIMEOUT_S}s"),
-            *("-s", str(script), f"http://{HOST}:{port}/graphql"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=False,
-    )
-    line = next((x for x in done.stdout.splitlines() if x.startswith("WRK-RESULT ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no result:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    raw: dict[str, Any] = json.loads(line.removeprefix("WRK-RESULT "))
-    seconds_run = raw["duration_us"] / 1e6
-    return {
-        "rate": raw["requests"] / seconds_run,
-        "bad": raw["bad"],
-        **{
-            k.replace("_us", "_ms"): raw[k] / 1e3 for k in ("p50_us", "p99_us", "p999_us", "max_us")
-        },
     }
 
 
@@ -410,10 +355,18 @@ def measure(
     work: Path,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A 1 s warm-up, then a fresh start of the server's numbers and one measured wrk run."""
-    run_wrk(wrk, port, body, 1, args.connections, work)
+    from bench.wrk import run_wrk
+
+    script = work / "stalls.lua"
+    run_wrk(wrk, port, body, 1, script, args.connections)
     os.kill(server.pid, signal.SIGUSR1)
-    result = run_wrk(wrk, port, body, args.seconds, args.connections, work)
-    return result, _read_numbers(out, server)
+    result = run_wrk(wrk, port, body, args.seconds, script, args.connections)
+    numbers = {
+        "rate": result.rate,
+        "bad": result.bad,
+        **{name: getattr(result, name) for name in ("p50_ms", "p99_ms", "p999_ms", "max_ms")},
+    }
+    return numbers, _read_numbers(out, server)
 
 
 def stall_table(numbers: list[dict[str, Any]]) -> list[str]:
@@ -532,16 +485,13 @@ def _variants(specs: list[str] | None) -> dict[str, dict[str, str]]:
 
 
 def drive(args: argparse.Namespace) -> None:
-    import shutil
-
     from bench.common import free_port, stop
+    from bench.wrk import ensure_wrk
 
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CMS_", "STALLS_"))}
     variants = _variants(args.variant)
     bodies = page_bodies()
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise SystemExit("wrk is missing: apt-get install wrk")
+    wrk = ensure_wrk()
     head = subprocess.run(
         ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
     )

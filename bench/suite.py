@@ -67,8 +67,6 @@ from bench.common import (
     stop,
     tail,
 )
-from bench.common import Connection as Connection  # bench/scale.py imports it from here
-from bench.common import http_request as http_request  # and this
 from bench.floor import create_floor_app, operation_texts
 from bench.wrk import WRK_TIMEOUT_S, WrkResult, ensure_wrk, run_wrk
 from cms.app import ContentService

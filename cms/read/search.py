@@ -288,6 +288,22 @@ async def _ranking(
     return kept[start : start + count]
 
 
+def _tiers(true: str) -> tuple[SelectList, SelectList]:
+    """The two parts of a bounded ranking's rows: the bounded set's (tier 0) and, when it was
+    not enough, the full ranking's (tier 1)."""
+    return (
+        SelectList.labelled(
+            [("tier", "0"), ("pk", "best.id"), ("score", "best.score"), ("shown", "best.shown")]
+        ),
+        SelectList.labelled(
+            [("tier", "1"), ("pk", "ranked.pk"), ("score", "ranked.score"), ("shown", true)]
+        ),
+    )
+
+
+_TIERS = {"postgres": _tiers("TRUE"), "sqlite": _tiers("1")}
+
+
 async def _ranked(statements: _Statements, start: int, count: int) -> list[tuple[int, float]]:
     """Hits ``start`` to ``start + count`` of the full ranking, in one statement.
 
@@ -304,7 +320,8 @@ async def _ranked(statements: _Statements, start: int, count: int) -> list[tuple
         rows = await fetch(
             full.replace("{gate}", ""), [*statements.arguments, count, start], quick=False
         )
-        return [(int(row[0]), float(row[1])) for row in rows]
+        pk_at, score_at = _RANKED[dialect()].at("pk"), _RANKED[dialect()].at("score")
+        return [(int(row[pk_at]), float(row[score_at])) for row in rows]
     limit = CANDIDATES_PER_HIT * needed + CANDIDATES_EXTRA
     # Fewer than ``needed`` shown (and, on SQLite, the set as large as its LIMIT).
     gate = " AND NOT EXISTS (SELECT 1 FROM best WHERE best.shown LIMIT 1 OFFSET ?)"
@@ -312,17 +329,20 @@ async def _ranked(statements: _Statements, start: int, count: int) -> list[tuple
     if statements.covers_all:
         gate += " AND EXISTS (SELECT 1 FROM best LIMIT 1 OFFSET ?)"
         gate_params.append(limit - 1)
-    shown = "TRUE" if dialect() == "postgres" else "1"
+    bounded, fallback = _TIERS[dialect()]
     gated = full.replace("{gate}", gate)
     sql = (
-        f"WITH best AS MATERIALIZED ({statements.best})"
-        " SELECT 0, best.id, best.score, best.shown FROM best UNION ALL"
-        f" SELECT 1, ranked.pk, ranked.score, {shown} FROM ({gated}) AS ranked"
+        f"WITH best AS MATERIALIZED ({statements.best}) SELECT {bounded.sql} FROM best"
+        f" UNION ALL SELECT {fallback.sql} FROM ({gated}) AS ranked"
     )
     best_arguments = [limit if value is None else value for value in statements.best_arguments]
     arguments = [*best_arguments, *statements.arguments, *gate_params, count, start]
     rows = await fetch(sql, arguments, quick=False)
-    ranked = [(row[0], int(row[1]), float(row[2])) for row in rows if row[3]]
+    tier_at, pk_at, score_at = bounded.at("tier"), bounded.at("pk"), bounded.at("score")
+    shown_at = bounded.at("shown")
+    ranked = [
+        (row[tier_at], int(row[pk_at]), float(row[score_at])) for row in rows if row[shown_at]
+    ]
     if any(tier == 1 for tier, _, _ in ranked):
         # Too few of the bounded set were shown: the rows ranked in full are the answer. (When
         # the full ranking runs and finds none, there are at most ``start`` hits, and so at most

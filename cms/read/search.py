@@ -9,6 +9,10 @@ SQLite: an FTS5 table (each word a quoted FTS5 string); FTS5's bm25 is lower-is-
 ``score`` is its negation. PostgreSQL: a weighted ``tsvector`` column queried with
 ``plainto_tsquery`` (which takes plain words only), ranked with ``ts_rank``, snippets from
 ``ts_headline``. Title matches outweigh summary matches, which outweigh body matches, on both.
+
+A common word matches most articles, so a ranking first scores a bounded set of matches that
+are provably the best (:func:`_ranked`), and scores every match only when too few of those may
+be shown; the hits, their scores and their order are the same either way.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@ SQLite: an FTS5 table (each word a quoted FTS5 string); FTS5's bm25 is lower-is-
 ``score`` is its negation. PostgreSQL: a weighted ``tsvector`` column queried with
 ``plainto_tsquery`` (which takes plain words only), ranked with ``ts_rank``, snippets from
 ``ts_headline``. Title matches outweigh summary matches, which outweigh body matches, on both.
+
+A common word matches most articles, so a ranking first scores a bounded set of matches that
+are provably the best (:func:`_ranked`), and scores every match only when too few of those may
+be shown; the hits, their scores and their order are the same either way.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cms.read import counts
@@ -81,14 +85,14 @@ def _markers() -> tuple[str, str]:
 #: Stand-ins for "<" and ">" in text given to PostgreSQL's ts_headline.
 _ANGLES = "\ue002\ue003"
 
+#: How well an article matches (higher is better).
+_SCORE = {
+    "postgres": "ts_rank(a.search_vector, q.query)",
+    "sqlite": f"-bm25(article_fts, {', '.join(str(w) for w in WEIGHTS)})",
+}
 #: A hit's id and score, best first (``score`` is what the ranking orders by).
 _RANKED = {
-    "postgres": SelectList.labelled(
-        [("pk", "a.id"), ("score", "ts_rank(a.search_vector, q.query)")]
-    ),
-    "sqlite": SelectList.labelled(
-        [("pk", "a.id"), ("score", f"-bm25(article_fts, {', '.join(str(w) for w in WEIGHTS)})")]
-    ),
+    name: SelectList.labelled([("pk", "a.id"), ("score", score)]) for name, score in _SCORE.items()
 }
 #: A hit's article as lists read it, and its snippet. PostgreSQL: angle brackets would read as
 #: markup to the headline parser, which drops tags: stand-ins keep them as text until the
@@ -179,6 +183,87 @@ async def search(
 #: Hits kept per search, best first: the first ten pages of twenty.
 RANKS_KEPT = 200
 _rankings: counts.Kept[list[tuple[int, float]]] = counts.Kept(0.5)
+#: The bounded first try ranks this many matches per hit needed, plus :data:`CANDIDATES_EXTRA`:
+#: about one match in seven is hidden (drafts, archived, scheduled) on a generated site, so
+#: twice the need leaves room for filters too before the full ranking is needed.
+CANDIDATES_PER_HIT = 2
+CANDIDATES_EXTRA = 50
+#: Pages needing more hits than this are ranked in full at once (the bounded try would return
+#: as many rows as it saves).
+CANDIDATES_MAX_NEEDED = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """How one search ranks.
+
+    ``full`` ranks every visible match; ``{gate}`` in its WHERE clause takes one more condition
+    (empty, or `` AND`` and a condition); its arguments are ``arguments``, then the gate's, LIMIT
+    and OFFSET. ``best``, when there is one for the dialect and query, is a bounded set of the
+    best matches (id, score, whether it may be shown), best first; its arguments are
+    ``best_arguments`` with its LIMIT in place of None. With ``covers_all``, fewer rows than its
+    LIMIT were all the matches."""
+
+    full: str
+    arguments: list[Any]
+    best: str | None = None
+    best_arguments: list[Any | None] = field(default_factory=list)
+    covers_all: bool = False
+
+
+#: PostgreSQL: the query behind OFFSET 0. Seeing the words, the planner knows a common word
+#: matches most articles and reads the whole table, each article's search_vector out of TOAST
+#: (1.2 s at 100,000); not seeing them, it goes through the GIN index and reads only matches,
+#: and a count reads no vector at all (the index answers plain words without a recheck).
+_TSQUERY = "(SELECT plainto_tsquery('cms_search', ?) AS query OFFSET 0) AS q"
+
+
+#: PostgreSQL, one-word searches: why the matches in a title or a summary come first.
+#: ``ts_rank`` of a one-lexeme query is ``sum(w[j] / (j + 1)**2) / 1.6449`` over the word's
+#: positions j in the article, except that the heaviest one (the first of them) counts whole
+#: (PostgreSQL's tsrank.c, calc_rank_or). The weights are 1.0 (title, A), 0.4 (summary, B) and
+#: 0.2 (body, C), and search_vector lists the title's positions first, then the summary's, then
+#: the body's (tsvector concatenation shifts the right side's positions past the left's), so
+#: the first position is the heaviest. A match in the title or the summary therefore scores at
+#: least 0.4 / 1.6449 = 0.243; a match in the body only scores at most
+#: 0.2 * (1 + 1/4 + 1/9 + ...) / 1.6449 = 0.2. So when the best title-or-summary matches hold
+#: enough hits that may be shown, they are the best hits of all, in the same order.
+_HEAD_FIRST = "search_head"
+
+
+def _statements(
+    viewer: Viewer, query: str, match: str, article_filter: ArticleFilter | None
+) -> _Statements:
+    ranked = _RANKED[dialect()]
+    score = _SCORE[dialect()]
+    if dialect() == "postgres":
+        where, params = _where(viewer, article_filter, "a.search_vector @@ q.query")
+        shown, shown_params = _where(viewer, article_filter, "1 = 1")
+        text = " ".join(words(query))
+        return _Statements(
+            f"SELECT {ranked.sql} FROM article a, {_TSQUERY}"
+            f" WHERE {where}{{gate}} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?",
+            [text, *params],
+            # One word (one lexeme): see _HEAD_FIRST.
+            f"SELECT a.id, {score} AS score, {shown} AS shown FROM article a, {_TSQUERY}"
+            f" WHERE a.{_HEAD_FIRST} @@ q.query AND numnode(q.query) = 1"
+            f" ORDER BY {score} DESC, a.id DESC LIMIT ?",
+            [*shown_params, text, None],
+        )
+    where, params = _where(viewer, article_filter, "article_fts MATCH ?")
+    shown, shown_params = _where(viewer, article_filter, "a.id = c.id")
+    return _Statements(
+        f"SELECT {ranked.sql} FROM article_fts {_VISIBILITY_JOIN} ON a.id = article_fts.rowid"
+        f" WHERE {where}{{gate}} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?",
+        [match, *params],
+        # The search index alone ranks (FTS5's bm25 does not depend on the join), then each
+        # of the best is checked against the covering visibility index.
+        f"SELECT c.id, c.score, EXISTS (SELECT 1 FROM article a INDEXED BY article_visibility_idx"
+        f" WHERE {shown}) AS shown FROM (SELECT rowid AS id, {score} AS score FROM article_fts"
+        " WHERE article_fts MATCH ? ORDER BY score DESC, id DESC LIMIT ?) AS c",
+        [*shown_params, match, None],
+        covers_all=True,
+    )
 
 
 async def _ranking(
@@ -191,35 +276,91 @@ async def _ranking(
 ) -> list[tuple[int, float]]:
     """The ids and scores of hits ``start`` to ``start + count`` (best first).
 
-    Ranking scores every match (a common word matches most articles: about 0.1 s at 100,000),
-    so the best :data:`RANKS_KEPT` are kept per content version and next publication, as
-    counts are; pages past them are ranked on every request."""
-    ranked = _RANKED[dialect()]
-    pk_at, score_at = ranked.at("pk"), ranked.at("score")
-    if dialect() == "postgres":
-        where, params = _where(viewer, article_filter, "a.search_vector @@ q.query")
-        sql = (
-            f"SELECT {ranked.sql} FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
-            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?"
-        )
-        arguments: list[Any] = [" ".join(words(query)), *params]
-    else:
-        where, params = _where(viewer, article_filter, "article_fts MATCH ?")
-        sql = (
-            f"SELECT {ranked.sql} FROM article_fts {_VISIBILITY_JOIN} ON a.id = article_fts.rowid"
-            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?"
-        )
-        arguments = [match, *params]
-    key = counts.key_for("search ranking", [sql], arguments, viewer.now, None)
+    Ranking may score every match (a common word matches most articles), so the best
+    :data:`RANKS_KEPT` are kept per content version and next publication, as counts are;
+    pages past them are ranked on every request."""
+    statements = _statements(viewer, query, match, article_filter)
+    key = counts.key_for(
+        "search ranking", [statements.full], statements.arguments, viewer.now, None
+    )
     if key is None or start + count > RANKS_KEPT:
-        rows = await fetch(sql, [*arguments, count, start], quick=False)
-        return [(int(row[pk_at]), float(row[score_at])) for row in rows]
+        return await _ranked(statements, start, count)
     stamp, kept = await _rankings.lookup(key, viewer.now)
     if kept is None:
-        rows = await fetch(sql, [*arguments, RANKS_KEPT, 0], quick=False)
-        kept = [(int(row[pk_at]), float(row[score_at])) for row in rows]
+        kept = await _ranked(statements, 0, RANKS_KEPT)
         _rankings.keep(key, stamp, kept)
     return kept[start : start + count]
+
+
+def _tiers(true: str) -> tuple[SelectList, SelectList]:
+    """The two parts of a bounded ranking's rows: the bounded set's (tier 0) and, when it was
+    not enough, the full ranking's (tier 1)."""
+    return (
+        SelectList.labelled(
+            [("tier", "0"), ("pk", "best.id"), ("score", "best.score"), ("shown", "best.shown")]
+        ),
+        SelectList.labelled(
+            [("tier", "1"), ("pk", "ranked.pk"), ("score", "ranked.score"), ("shown", true)]
+        ),
+    )
+
+
+_TIERS = {"postgres": _tiers("TRUE"), "sqlite": _tiers("1")}
+
+
+async def _ranked(statements: _Statements, start: int, count: int) -> list[tuple[int, float]]:
+    """Hits ``start`` to ``start + count`` of the full ranking, in one statement.
+
+    The bounded set gives exactly those when enough of it may be shown: its matches are the
+    best of all (the best matches on SQLite, one word's title or summary matches on
+    PostgreSQL), visibility and filters only remove matches, and it is ordered as the full
+    ranking is (score, then id), so its best shown ones are the best shown ones of all. Only
+    when too few are shown (and more matches may exist) does the same statement rank in full:
+    its gate is a condition on the bounded set alone, which both databases test once, before
+    reading any match."""
+    needed = start + count
+    full = statements.full
+    if statements.best is None or needed > CANDIDATES_MAX_NEEDED:
+        rows = await fetch(
+            full.replace("{gate}", ""), [*statements.arguments, count, start], quick=False
+        )
+        pk_at, score_at = _RANKED[dialect()].at("pk"), _RANKED[dialect()].at("score")
+        return [(int(row[pk_at]), float(row[score_at])) for row in rows]
+    limit = CANDIDATES_PER_HIT * needed + CANDIDATES_EXTRA
+    # Fewer than ``needed`` shown (and, on SQLite, the set as large as its LIMIT).
+    gate = " AND NOT EXISTS (SELECT 1 FROM best WHERE best.shown LIMIT 1 OFFSET ?)"
+    gate_params: list[Any] = [needed - 1]
+    if statements.covers_all:
+        gate += " AND EXISTS (SELECT 1 FROM best LIMIT 1 OFFSET ?)"
+        gate_params.append(limit - 1)
+    bounded, fallback = _TIERS[dialect()]
+    gated = full.replace("{gate}", gate)
+    sql = (
+        f"WITH best AS MATERIALIZED ({statements.best}) SELECT {bounded.sql} FROM best"
+        f" UNION ALL SELECT {fallback.sql} FROM ({gated}) AS ranked"
+    )
+    best_arguments = [limit if value is None else value for value in statements.best_arguments]
+    arguments = [*best_arguments, *statements.arguments, *gate_params, count, start]
+    rows = await fetch(sql, arguments, quick=False)
+    tier_at, pk_at, score_at = bounded.at("tier"), bounded.at("pk"), bounded.at("score")
+    shown_at = bounded.at("shown")
+    ranked = [
+        (row[tier_at], int(row[pk_at]), float(row[score_at])) for row in rows if row[shown_at]
+    ]
+    if any(tier == 1 for tier, _, _ in ranked):
+        # Too few of the bounded set were shown: the rows ranked in full are the answer. (When
+        # the full ranking runs and finds none, there are at most ``start`` hits, and so at most
+        # ``start`` shown ones in the bounded set too: the slice below is empty as well.)
+        ranked = [hit for hit in ranked if hit[0] == 1]
+        start, needed = 0, count
+    hits = sorted(((pk, score) for _, pk, score in ranked), key=_order)
+    return hits[start:needed]
+
+
+def _order(hit: tuple[int, float]) -> tuple[float, int]:
+    """The ranking's order (score, then id, both descending): rows of a union come unordered."""
+    pk, score = hit
+    return -score, -pk
 
 
 async def _hit_rows(
@@ -265,10 +406,7 @@ async def count(viewer: Viewer, query: str, article_filter: ArticleFilter | None
         return 0
     if dialect() == "postgres":
         where, params = _where(viewer, article_filter, "a.search_vector @@ q.query")
-        sql = (
-            "SELECT COUNT(*) FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
-            f" WHERE {where}"
-        )
+        sql = f"SELECT COUNT(*) FROM article a, {_TSQUERY} WHERE {where}"
         arguments = [" ".join(words(query)), *params]
     else:
         where, params = _where(viewer, article_filter, "article_fts MATCH ?")

@@ -1,0 +1,148 @@
+"""A search ranks a bounded set of matches first (cms.read.search._ranked): the hits, their
+scores and their order must be those of ranking every match, whether the bounded set was enough
+or the full ranking ran, for every viewer and filter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cms.fixtures.service import load_files
+from cms.generate import generate
+from cms.models import ArticleStatus
+from cms.read import search as searching
+from cms.read.articles import ArticleFilter
+from cms.read.sql import fetch
+from cms.read.visibility import Viewer
+from tests.databases import DIALECT
+from tests.graphql.conftest import GraphQLClient
+from tests.graphql.test_search import write_fixture
+
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
+
+#: A word common in titles and summaries ("said", "officials": one lexeme each), two words,
+#: a word that is only in some bodies, one that is nowhere, and "oil": in many summaries.
+PHRASES = ["said", "officials", "government said", "climate talks", "logistics", "zeppelin", "oil"]
+FILTERS = [
+    None,
+    ArticleFilter(tags=("oil-and-gas",)),
+    ArticleFilter(status=ArticleStatus.DRAFT),
+    ArticleFilter(published_after=datetime(2024, 6, 1, tzinfo=UTC)),
+]
+VIEWERS = [Viewer(NOW), Viewer(NOW, preview=True)]
+#: (start, count): a page, the first hit alone, a page further on, more than there are hits.
+WINDOWS = [(0, 10), (0, 1), (7, 5), (0, 500)]
+
+Ranked = list[tuple[int, float]]
+
+
+@pytest.fixture
+async def generated(client: GraphQLClient, tmp_path: Path) -> GraphQLClient:
+    # Drafts, archived and scheduled articles (published after NOW) among them.
+    await load_files([write_fixture(tmp_path, generate(400, 7, NOW))])
+    return client
+
+
+async def full_ranking(
+    viewer: Viewer, query: str, article_filter: ArticleFilter | None, start: int, count: int
+) -> Ranked:
+    """Every visible match ranked, as the search ranked before it had a bounded set."""
+    match = searching.match_expression(query)
+    assert match is not None
+    statements = searching._statements(viewer, query, match, article_filter)
+    rows = await fetch(
+        statements.full.replace("{gate}", ""), [*statements.arguments, count, start], quick=False
+    )
+    return [(int(row[0]), float(row[1])) for row in rows]
+
+
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records, for each ranking statement, whether the bounded set was enough ("bounded"),
+    the full ranking ran ("full") or there was no bounded set ("plain")."""
+    paths: list[str] = []
+
+    async def recording(sql: str, params: Any = (), **options: Any) -> Any:
+        rows = await fetch(sql, params, **options)
+        if sql.startswith("WITH best AS"):
+            paths.append("full" if any(row[0] == 1 for row in rows) else "bounded")
+        else:
+            paths.append("plain")
+        return rows
+
+    monkeypatch.setattr(searching, "fetch", recording)
+    return paths
+
+
+async def ranking(
+    viewer: Viewer, query: str, article_filter: ArticleFilter | None, start: int, count: int
+) -> Ranked:
+    match = searching.match_expression(query)
+    assert match is not None
+    return await searching._ranking(viewer, query, match, article_filter, start, count)
+
+
+@pytest.mark.parametrize("query", PHRASES)
+async def test_the_bounded_ranking_is_the_full_ranking(
+    generated: GraphQLClient, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    paths = spy(monkeypatch)
+    for viewer in VIEWERS:
+        for article_filter in FILTERS:
+            for start, count in WINDOWS:
+                expected = await full_ranking(viewer, query, article_filter, start, count)
+                found = await ranking(viewer, query, article_filter, start, count)
+                assert found == expected, (viewer, article_filter, start, count)
+    assert paths, "no ranking statement ran"
+
+
+@pytest.mark.parametrize("extra", [0, 3, 50])
+async def test_both_paths_are_taken_and_agree(
+    generated: GraphQLClient, monkeypatch: pytest.MonkeyPatch, extra: int
+) -> None:
+    """With a small bounded set, some searches are answered by it and some fall back to the
+    full ranking in the same statement; both give the full ranking's hits."""
+    monkeypatch.setattr(searching, "CANDIDATES_EXTRA", extra)
+    paths = spy(monkeypatch)
+    for query in ("said", "officials", "oil", "government said"):
+        for viewer in VIEWERS:
+            for article_filter in FILTERS:
+                for start, count in WINDOWS[:3]:
+                    expected = await full_ranking(viewer, query, article_filter, start, count)
+                    found = await ranking(viewer, query, article_filter, start, count)
+                    assert found == expected, (query, viewer, article_filter, start, count)
+    assert "bounded" in paths and "full" in paths, paths
+
+
+async def test_deep_pages_rank_in_full(
+    generated: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(searching, "CANDIDATES_MAX_NEEDED", 5)
+    paths = spy(monkeypatch)
+    expected = await full_ranking(Viewer(NOW), "said", None, 3, 10)
+    assert await ranking(Viewer(NOW), "said", None, 3, 10) == expected
+    assert paths == ["plain"]
+
+
+@pytest.mark.skipif(DIALECT != "postgres", reason="PostgreSQL's ts_rank bound")
+@pytest.mark.parametrize("query", ["said", "officials", "oil", "minister", "logistics"])
+async def test_title_or_summary_matches_outrank_body_only_matches(
+    generated: GraphQLClient, query: str
+) -> None:
+    """The bound the one-word bounded set rests on (cms.read.search._HEAD_FIRST), on data:
+    every match in a title or summary scores at least 0.4 / 1.64493, every other match less
+    than 0.2."""
+    rows = await fetch(
+        "SELECT a.search_head @@ q.query, ts_rank(a.search_vector, q.query)"
+        " FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
+        " WHERE a.search_vector @@ q.query",
+        [query],
+        quick=False,
+    )
+    head = [float(score) for in_head, score in rows if in_head]
+    body = [float(score) for in_head, score in rows if not in_head]
+    assert head or body
+    assert all(score >= 0.4 / 1.64493406685 - 1e-6 for score in head), min(head)
+    assert all(score < 0.2 for score in body), max(body)

@@ -22,18 +22,16 @@ SQLITE_FORWARD = [
     # SQLite cannot assign to NEW before an insert: the new link is updated after it.
     """
     CREATE TRIGGER article_tag_copies_visibility AFTER INSERT ON article_tag BEGIN
-        UPDATE article_tag SET
-            status = (SELECT a.status FROM article a WHERE a.id = new.article_id),
-            published_at = (SELECT a.published_at FROM article a WHERE a.id = new.article_id)
+        UPDATE article_tag SET (status, published_at) =
+            (SELECT a.status, a.published_at FROM article a WHERE a.id = new.article_id)
         WHERE id = new.id;
     END
     """,
     """
     CREATE TRIGGER article_tag_moves_visibility AFTER UPDATE OF article_id ON article_tag
     BEGIN
-        UPDATE article_tag SET
-            status = (SELECT a.status FROM article a WHERE a.id = new.article_id),
-            published_at = (SELECT a.published_at FROM article a WHERE a.id = new.article_id)
+        UPDATE article_tag SET (status, published_at) =
+            (SELECT a.status, a.published_at FROM article a WHERE a.id = new.article_id)
         WHERE id = new.id;
     END
     """,
@@ -46,9 +44,8 @@ SQLITE_FORWARD = [
     END
     """,
     """
-    UPDATE article_tag SET
-        status = (SELECT a.status FROM article a WHERE a.id = article_tag.article_id),
-        published_at = (SELECT a.published_at FROM article a WHERE a.id = article_tag.article_id)
+    UPDATE article_tag SET (status, published_at) =
+        (SELECT a.status, a.published_at FROM article a WHERE a.id = article_tag.article_id)
     """,
     # SQLite reads DESC NULLS LAST (its own order for DESC) backwards through an ascending index.
     "CREATE INDEX article_tag_visible_idx ON article_tag (tag_id, status, published_at,"

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from cms.models import ArticleStatus
-from cms.read.listing import Key, Listing, Ordering
+from cms.read.listing import Key, Listing, Ordering, Ranking
 from cms.read.pages import UserInputError
 from cms.read.rows import ARTICLES, FULL_ARTICLE, LISTED_ARTICLE, ArticleRow
 from cms.read.sql import binary_order, dialect, fetch, ordered_join, placeholders
@@ -102,12 +102,20 @@ def listing(viewer: Viewer, article_filter: ArticleFilter | None = None) -> List
 #: which holds what the visibility rule and the default order read; the article's own row keeps
 #: those columns behind the body's overflow pages.
 _BY_ID_VISIBLE = {"sqlite": " INDEXED BY article_visibility_idx", "postgres": ""}
+#: SQLite: a tag's links are read through their visibility copy's index (migration 0010).
+_LINK_VISIBLE = {"sqlite": " INDEXED BY article_tag_visible_idx", "postgres": ""}
 
 
 def by_tag(viewer: Viewer) -> Listing[ArticleRow]:
     """Per tag (partition ``at.tag_id``): the articles carrying it that ``viewer`` may see,
-    ranked by ids and sort keys, their rows read after for the page shown."""
+    ranked by ids and sort keys, their rows read after for the page shown.
+
+    Newest first or oldest first, pages and counts are chosen from the tag links alone: each
+    link holds a copy of its article's status and publication time (migration 0010), so the
+    visibility rule reads the same columns there and the index (tag, status, published_at,
+    article) holds a page in order. Other orderings rank through the article table."""
     visible, params = viewer.articles()
+    linked, linked_params = viewer.articles("at")
     return Listing(
         selection=LISTED_ARTICLE,
         source=f"article_tag at {ordered_join()} article a{_BY_ID_VISIBLE[dialect()]}"
@@ -117,6 +125,14 @@ def by_tag(viewer: Viewer) -> Listing[ArticleRow]:
         partition="at.tag_id",
         as_of=viewer.now,
         joined_after=("article a", "a.id"),
+        ranking=Ranking(
+            source=f"article_tag at{_LINK_VISIBLE[dialect()]}",
+            conditions=(linked,),
+            params=tuple(linked_params),
+            partition="at.tag_id",
+            pk="at.article_id",
+            keys=(("a.published_at", "at.published_at"), ("a.id", "at.article_id")),
+        ),
     )
 
 

@@ -9,7 +9,7 @@ tie-break). :func:`fetch_pages` then reads a page of every parent's list at once
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -86,6 +86,11 @@ class Ordering:
             return "1 = 0", []
         return "(" + " OR ".join(f"({a})" for a in alternatives) + ")", params
 
+    def renamed(self, names: dict[str, str]) -> Ordering:
+        """The same ordering over other names for its keys (``names`` maps each expression)."""
+        keys = tuple(replace(key, expression=names[key.expression]) for key in self.keys)
+        return Ordering(self.name, keys)
+
 
 def _cursor_value(key: Key, raw: Any) -> Any:
     if raw is None:
@@ -101,6 +106,37 @@ def _cursor_value(key: Key, raw: Any) -> Any:
     if not isinstance(raw, (int, str)) or isinstance(raw, bool):
         raise UserInputError("the cursor does not fit this ordering")
     return raw
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A narrower table to choose per-parent pages (and count them) in: one that holds, for
+    every row of a :class:`Listing`, its parent, its id, what the listing's conditions read and
+    some of its sort keys (copies kept in step by triggers). A page's ids are then ranked from
+    an index of that table alone, and the rows joined after (:attr:`Listing.joined_after`).
+
+    E.g. a tag's articles: ``article_tag`` holds each link's tag, article id, and the article's
+    status and publication time (migration 0010), enough to rank a tag's visible articles
+    newest first without reading the article table."""
+
+    source: str
+    #: The listing's conditions, written over ``source``, and their parameters.
+    conditions: tuple[str, ...]
+    params: tuple[Any, ...]
+    #: The parent key in ``source``.
+    partition: str
+    #: The id of the joined table's row in ``source`` (``joined_after``'s id, copied).
+    pk: str
+    #: The sort keys ``source`` holds: each ordering expression, and its name in ``source``.
+    keys: tuple[tuple[str, str], ...]
+
+    def serves(self, ordering: Ordering) -> bool:
+        held = dict(self.keys)
+        return all(key.expression in held for key in ordering.keys)
+
+    def where(self, parents: Sequence[Hashable]) -> tuple[list[str], list[Any]]:
+        conditions = [*self.conditions, f"{self.partition} IN ({placeholders(len(parents))})"]
+        return conditions, [*self.params, *parents]
 
 
 @dataclass(frozen=True)
@@ -127,6 +163,20 @@ class Listing(Generic[R]):
     #: behind its body's overflow pages: ranking whole rows walks them for every article of
     #: the parent, not only for the page). The ordering's keys must be of that table.
     joined_after: tuple[str, str] | None = None
+    #: Per-parent pages and counts: where to rank and count instead of ``source``, for the
+    #: orderings it serves (see :class:`Ranking`); needs ``joined_after``.
+    ranking: Ranking | None = None
+
+    def __post_init__(self) -> None:
+        if self.ranking is not None and self.joined_after is None:
+            raise ValueError("a ranking chooses rows to join after: set joined_after")
+
+    def _ranking(self, ordering: Ordering | None, parents: object) -> Ranking | None:
+        """The ranking to read per-parent pages (of ``ordering``) or counts from, if any."""
+        ranking = self.ranking
+        if ranking is None or parents is None or self.partition is None:
+            return None
+        return ranking if ordering is None or ranking.serves(ordering) else None
 
     def _where(self, parents: Sequence[Hashable] | None) -> tuple[list[str], list[Any]]:
         conditions, params = list(self.conditions), list(self.params)
@@ -145,6 +195,17 @@ def _key_values(ordering: Ordering, row: Row, start: int) -> tuple[Any, ...]:
     return tuple(values)
 
 
+@dataclass(frozen=True)
+class _Ranked:
+    """Where a joined-after page's ids are ranked: the listing's own source, or its
+    :class:`Ranking` (with the ordering renamed to the ranking's keys)."""
+
+    source: str
+    pk: str
+    partition: str | None
+    ordering: Ordering
+
+
 async def fetch_pages(
     listing: Listing[R],
     ordering: Ordering,
@@ -152,9 +213,18 @@ async def fetch_pages(
     parents: Sequence[Hashable] | None = None,
 ) -> dict[Hashable, Page[R]]:
     """A page of the listing per parent (or the one page, under :data:`TOP`)."""
-    conditions, params = listing._where(parents)
+    ranking = listing._ranking(ordering, parents)
+    if ranking is not None and parents is not None:
+        conditions, params = ranking.where(parents)
+        ranked = _Ranked(
+            ranking.source, ranking.pk, ranking.partition, ordering.renamed(dict(ranking.keys))
+        )
+    else:
+        conditions, params = listing._where(parents)
+        pk = listing.joined_after[1] if listing.joined_after else ""
+        ranked = _Ranked(listing.source, pk, listing.partition, ordering)
     if window.cursor is not None:
-        condition, cursor_params = ordering.after(window.cursor, window.backward)
+        condition, cursor_params = ranked.ordering.after(window.cursor, window.backward)
         conditions.append(condition)
         params.extend(cursor_params)
     where = " AND ".join(conditions) or "1 = 1"
@@ -170,11 +240,11 @@ async def fetch_pages(
     if listing.partition is None or parents is None or one_parent:
         # One list (a top-level one, or one parent's): ORDER BY ... LIMIT keeps only a page's
         # rows while it sorts, where a window would number every row of the parent.
-        sql = _limited(listing, where, keys, order, joined=one_parent)
+        sql = _limited(listing, ranked, where, keys, order, window.backward, joined=one_parent)
         found = await fetch(sql, [*params, window.limit + 1, window.offset], quick=quick)
         rows_by_parent[parents[0] if one_parent and parents else TOP] = found
     else:
-        sql = _windowed(listing, where, keys, order)
+        sql = _windowed(listing, ranked, where, keys, window.backward)
         limit = window.offset + window.limit + 1
         for row in await fetch(sql, [*params, window.offset, limit], quick=quick):
             rows_by_parent.setdefault(row[parent_at], []).append(row)
@@ -199,7 +269,16 @@ async def fetch_pages(
     return pages
 
 
-def _limited(listing: Listing[Any], where: str, keys: str, order: str, *, joined: bool) -> str:
+def _limited(
+    listing: Listing[Any],
+    ranked: _Ranked,
+    where: str,
+    keys: str,
+    order: str,
+    backward: bool,
+    *,
+    joined: bool,
+) -> str:
     """One list's page: the select list and the sort keys, bounded by two parameters (LIMIT,
     OFFSET); with ``joined`` and :attr:`Listing.joined_after`, ids are ordered first."""
     if not joined or listing.joined_after is None:
@@ -210,17 +289,20 @@ def _limited(listing: Listing[Any], where: str, keys: str, order: str, *, joined
     table, pk = listing.joined_after
     return (
         f"SELECT {listing.selection.sql}, {keys} FROM"
-        f" (SELECT {pk} AS p_id FROM {listing.source} WHERE {where}"
-        f" ORDER BY {order} LIMIT ? OFFSET ?) AS ranked"
+        f" (SELECT {ranked.pk} AS p_id FROM {ranked.source} WHERE {where}"
+        f" ORDER BY {ranked.ordering.sql(backward)} LIMIT ? OFFSET ?) AS ranked"
         f" {ordered_join()} {table} ON {pk} = ranked.p_id ORDER BY {order}"
     )
 
 
-def _windowed(listing: Listing[Any], where: str, keys: str, order: str) -> str:
+def _windowed(listing: Listing[Any], ranked: _Ranked, where: str, keys: str, backward: bool) -> str:
     """Per-parent pages in one statement: the select list, the sort keys, then ``p_key`` (the
     parent) and ``p_row`` (the place in its list), bounded by two parameters."""
-    partition = listing.partition
-    numbered = f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {order}) AS p_row"
+    partition = ranked.partition
+    numbered = (
+        f"ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {ranked.ordering.sql(backward)})"
+        " AS p_row"
+    )
     if listing.joined_after is None:
         return (
             f"SELECT * FROM (SELECT {listing.selection.sql}, {keys}, {partition} AS p_key, "
@@ -232,8 +314,8 @@ def _windowed(listing: Listing[Any], where: str, keys: str, order: str) -> str:
     # per id a page shows.
     return (
         f"SELECT {listing.selection.sql}, {keys}, ranked.p_key, ranked.p_row FROM"
-        f" (SELECT {pk} AS p_id, {partition} AS p_key, {numbered}"
-        f" FROM {listing.source} WHERE {where}) AS ranked"
+        f" (SELECT {ranked.pk} AS p_id, {partition} AS p_key, {numbered}"
+        f" FROM {ranked.source} WHERE {where}) AS ranked"
         f" {ordered_join()} {table} ON {pk} = ranked.p_id"
         " WHERE ranked.p_row > ? AND ranked.p_row <= ? ORDER BY ranked.p_key, ranked.p_row"
     )
@@ -244,34 +326,40 @@ async def count(
 ) -> dict[Hashable, int]:
     """How many rows the listing holds, per parent (or under :data:`TOP`); kept per content
     version and next publication when counted for a request."""
-    conditions, params = listing._where(parents)
-    key = counts.key_for(listing.source, conditions, params, listing.as_of, parents)
+    ranking = listing._ranking(None, parents)
+    partition: str | None
+    if ranking is not None and parents is not None:
+        source, partition = ranking.source, ranking.partition
+        conditions, params = ranking.where(parents)
+    else:
+        source, partition = listing.source, listing.partition
+        conditions, params = listing._where(parents)
+    key = counts.key_for(source, conditions, params, listing.as_of, parents)
     if key is None or listing.as_of is None:
-        return await _count(listing, conditions, params, parents)
+        return await _count(source, partition, conditions, params, parents)
     stamp, kept = await counts.lookup(key, listing.as_of)
     if kept is not None:
         return kept
-    result = await _count(listing, conditions, params, parents)
+    result = await _count(source, partition, conditions, params, parents)
     counts.keep(key, stamp, result)
     return result
 
 
 async def _count(
-    listing: Listing[Any],
+    source: str,
+    partition: str | None,
     conditions: list[str],
     params: list[Any],
     parents: Sequence[Hashable] | None,
 ) -> dict[Hashable, int]:
     where = " AND ".join(conditions) or "1 = 1"
-    if listing.partition is None or parents is None:
+    if partition is None or parents is None:
         total = await fetch_value(
-            f"SELECT COUNT(*) FROM {listing.source} WHERE {where}", params, quick=False
+            f"SELECT COUNT(*) FROM {source} WHERE {where}", params, quick=False
         )
         return {TOP: int(total)}
-    counted_by = SelectList.labelled([("parent", listing.partition), ("total", "COUNT(*)")])
+    counted_by = SelectList.labelled([("parent", partition), ("total", "COUNT(*)")])
     parent_at, total_at = counted_by.at("parent"), counted_by.at("total")
-    sql = (
-        f"SELECT {counted_by.sql} FROM {listing.source} WHERE {where} GROUP BY {listing.partition}"
-    )
+    sql = f"SELECT {counted_by.sql} FROM {source} WHERE {where} GROUP BY {partition}"
     counted = {row[parent_at]: int(row[total_at]) for row in await fetch(sql, params, quick=False)}
     return {parent: counted.get(parent, 0) for parent in parents}

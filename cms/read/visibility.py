@@ -2,7 +2,9 @@
 
 Anonymous callers (and ``read`` tokens) see PUBLISHED articles whose publishedAt is not in the
 future; ``preview`` and ``write`` tokens see everything. Every list, count, relation, node
-lookup and search applies :meth:`Viewer.articles` to the article table.
+lookup and search applies :meth:`Viewer.articles` to the article table, or (a tag's articles)
+to the tag links, which hold a copy of each article's status and publishedAt under the same
+column names (kept in step by triggers: migration 0010).
 
 A tag is seen by the same callers only while an article they may see carries it (a tag made
 for a draft or a scheduled article would otherwise announce its topic early); ``preview`` and
@@ -18,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from cms.models import ArticleStatus
-from cms.read.sql import ordered_join
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,13 @@ class Viewer:
     def tags(self, alias: str = "t") -> tuple[str, list[Any]]:
         """An SQL condition (and its parameters) true for the tags this viewer may see: those
         an article it may see carries. One correlated ``EXISTS`` in the caller's statement,
-        never a statement of its own; it reads the link table's (tag, article) index and the
-        article table's visibility index, and stops at the first visible article."""
+        never a statement of its own; it applies :meth:`articles` to the links' copy of their
+        articles' visibility, so it probes the links' (tag, status, published_at) index and
+        reads no article row."""
         if self.preview:
             return "1 = 1", []
-        visible, params = self.articles("vta")
+        visible, params = self.articles("vtl")
         return (
-            f"EXISTS (SELECT 1 FROM article_tag vtl {ordered_join()} article vta"
-            f" ON vta.id = vtl.article_id WHERE vtl.tag_id = {alias}.id AND {visible})",
+            f"EXISTS (SELECT 1 FROM article_tag vtl WHERE vtl.tag_id = {alias}.id AND {visible})",
             params,
         )

@@ -102,7 +102,7 @@ def listing(viewer: Viewer, article_filter: ArticleFilter | None = None) -> List
 #: which holds what the visibility rule and the default order read; the article's own row keeps
 #: those columns behind the body's overflow pages.
 _BY_ID_VISIBLE = {"sqlite": " INDEXED BY article_visibility_idx", "postgres": ""}
-#: SQLite: a tag's links are read through their visibility copy's index (migration 0010).
+#: SQLite: a tag's links are read through their visibility copy's index (migration 0011).
 _LINK_VISIBLE = {"sqlite": " INDEXED BY article_tag_visible_idx", "postgres": ""}
 
 
@@ -111,7 +111,7 @@ def by_tag(viewer: Viewer) -> Listing[ArticleRow]:
     ranked by ids and sort keys, their rows read after for the page shown.
 
     Newest first or oldest first, pages and counts are chosen from the tag links alone: each
-    link holds a copy of its article's status and publication time (migration 0010), so the
+    link holds a copy of its article's status and publication time (migration 0011), so the
     visibility rule reads the same columns there and the index (tag, status, published_at,
     article) holds a page in order. Other orderings rank through the article table."""
     visible, params = viewer.articles()

@@ -116,7 +116,7 @@ class Ranking:
     an index of that table alone, and the rows joined after (:attr:`Listing.joined_after`).
 
     E.g. a tag's articles: ``article_tag`` holds each link's tag, article id, and the article's
-    status and publication time (migration 0010), enough to rank a tag's visible articles
+    status and publication time (migration 0011), enough to rank a tag's visible articles
     newest first without reading the article table."""
 
     source: str

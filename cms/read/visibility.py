@@ -4,7 +4,7 @@ Anonymous callers (and ``read`` tokens) see PUBLISHED articles whose publishedAt
 future; ``preview`` and ``write`` tokens see everything. Every list, count, relation, node
 lookup and search applies :meth:`Viewer.articles` to the article table, or (a tag's articles)
 to the tag links, which hold a copy of each article's status and publishedAt under the same
-column names (kept in step by triggers: migration 0010).
+column names (kept in step by triggers: migration 0011).
 
 A tag is seen by the same callers only while an article they may see carries it (a tag made
 for a draft or a scheduled article would otherwise announce its topic early); ``preview`` and

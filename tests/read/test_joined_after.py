@@ -6,7 +6,7 @@ PostgreSQL. On SQLite the ranking also reads through the visibility index (``IND
 as the tag page does at scale.
 
 The tag page's newest- and oldest-first pages and its counts are ranked from the tag links'
-copy of their articles' visibility (:class:`cms.read.listing.Ranking`, migration 0010): the
+copy of their articles' visibility (:class:`cms.read.listing.Ranking`, migration 0011): the
 same pages again, and the same counts, with articles changed after they were tagged."""
 
 from __future__ import annotations

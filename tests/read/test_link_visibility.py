@@ -1,4 +1,4 @@
-"""The tag links' copy of their articles' visibility (migration 0010) stays in step with the
+"""The tag links' copy of their articles' visibility (migration 0011) stays in step with the
 articles through every write: created tagged, retagged, published, unpublished, rescheduled,
 deleted, loaded from fixtures (new and changed), and plain SQL, on SQLite and PostgreSQL."""
 

@@ -125,6 +125,6 @@ async def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cms", "0009_webhooks")]
+    dependencies = [("cms", "0010_search_ranking")]
 
     operations = [ops.RunPython(forward, backward)]

@@ -150,7 +150,8 @@ def _version_reader(connection: weakref.ref[Any]) -> Callable[[], Awaitable[int]
         if client is None:
             raise RuntimeError("the database connection was closed")
         _, rows = await client.execute_query(VERSION_SQL)
-        return int(rows[0][0])
+        ((version,),) = rows  # one row of one column
+        return int(version)
 
     return read
 

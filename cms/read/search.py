@@ -438,6 +438,11 @@ async def _hit_rows(
     return {int(row[pk_at]): row for row in rows}
 
 
+#: Whether a search's count gains by running alongside its ranking: on PostgreSQL each takes
+#: its own pooled connection; SQLite runs them on one connection, one after the other.
+COUNT_ALONGSIDE = {"postgres": True, "sqlite": False}
+
+
 async def count(viewer: Viewer, query: str, article_filter: ArticleFilter | None) -> int:
     """How many articles match, kept per content version like every other count."""
     match = match_expression(query)

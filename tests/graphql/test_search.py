@@ -582,6 +582,8 @@ async def test_a_search_counts_only_when_totalcount_is_selected(
     sql.statements.clear()
     data = await seeded.data(document, variables)
     assert any("COUNT(" in statement for statement in sql.statements) == counted
+    # The ranking and the count, at once or not, read the next publication time once.
+    assert sum("MIN(published_at)" in statement for statement in sql.statements) == 1
     # Started with the ranking where that gains (PostgreSQL), else run when totalCount asks.
     assert len(started) == (counted and searching.COUNT_ALONGSIDE[DIALECT])
     assert ("totalCount" in data["search"]) == counted

@@ -76,6 +76,12 @@ POOL_MAX_SIZE = 10
 #: PostgreSQL: stand-ins for "<" and ">" in the text given to ts_headline (as cms: the
 #: headline parser would take them for markup and drop tags).
 ANGLES = "\ue002\ue003"
+#: PostgreSQL ranks by the search's lexemes joined by OR, as cms does: every word must match
+#: (plainto_tsquery), and ts_rank scores each word apart and averages, with no proximity term.
+OR_WORDS = (
+    "(SELECT string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || '''',"
+    " ' | ')::tsquery FROM unnest(tsvector_to_array(to_tsvector('cms_search', ?))) AS lexeme)"
+)
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _PLACEHOLDER = re.compile(r"\?")
@@ -650,13 +656,13 @@ class PostgresFloor(Floor):
             "SELECT a.slug, a.title, a.published_at, ranked.score,"
             " ts_headline('cms_search', translate(concat_ws(' … ', a.title, a.summary,"
             " a.body_text), '<>', ?), q.query, ?)"
-            " FROM (SELECT a.id, ts_rank(a.search_vector, q.query) AS score"
-            " FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
-            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?) AS ranked"
-            " JOIN article a ON a.id = ranked.id"
+            " FROM (SELECT a.id, ts_rank(a.search_vector, q.ranking) AS score"
+            f" FROM article a, (SELECT plainto_tsquery('cms_search', ?) AS query, {OR_WORDS}"
+            f" AS ranking) AS q WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?)"
+            " AS ranked JOIN article a ON a.id = ranked.id"
             " CROSS JOIN plainto_tsquery('cms_search', ?) AS q(query)"
             " ORDER BY ranked.score DESC, a.id DESC",
-            [ANGLES, _headline_options(*markers), terms, now, first + 1, start, terms],
+            [ANGLES, _headline_options(*markers), terms, terms, now, first + 1, start, terms],
         )
         count = await self.fetch(
             "SELECT COUNT(*) FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"

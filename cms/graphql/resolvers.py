@@ -18,7 +18,7 @@ from strawberry.dataloader import DataLoader
 from cms import caches
 from cms.content.markdown import reading_time_minutes, render_html, render_text
 from cms.graphql.cachetags import ARTICLES, CONTRIBUTORS, TAGS
-from cms.graphql.connections import Connection, Edge, connection
+from cms.graphql.connections import Connection, Edge, Started, connection, selects
 from cms.graphql.context import Info
 from cms.graphql.ids import from_global_id, to_global_id
 from cms.graphql.inputs import ArticleFilter, ArticleOrder, BodyFormat, SortDirection
@@ -28,6 +28,7 @@ from cms.read.pages import Page, window
 from cms.read.revisions import RevisionRow
 from cms.read.rows import ArticleRow, ContributorRow, CreditRow, TagRow
 from cms.read.search import Hit
+from cms.read.sql import dialect
 
 
 def _article_ordering(order: ArticleOrder | None) -> listing.Ordering:
@@ -141,15 +142,25 @@ async def search_(
     context = info.context
     page_window = window(context.settings, search.ORDERING, first=first, after=after)
     article_filter = filter.to_filter() if filter else None
-    hits, _ = await search.search(context.viewer, query, article_filter, page_window)
-    seen = context.cache_tags
-    seen.add_list(ARTICLES)
-    seen.add_articles([hit.article.pk for hit in hits.rows])
 
     async def total() -> int:
         return await search.count(context.viewer, query, article_filter)
 
-    return connection(hits, total)
+    # A count of every match takes about as long as the ranking: read both at once when the
+    # database can and the count is selected.
+    started = None
+    if search.COUNT_ALONGSIDE[dialect()] and selects(info, "totalCount"):
+        started = Started(total())
+    try:
+        hits, _ = await search.search(context.viewer, query, article_filter, page_window)
+    except BaseException:
+        if started is not None:
+            started.cancel()
+        raise
+    seen = context.cache_tags
+    seen.add_list(ARTICLES)
+    seen.add_articles([hit.article.pk for hit in hits.rows])
+    return connection(hits, total if started is None else started)
 
 
 # -- SearchConnection ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ results of whole-table work the same way (search rankings, :mod:`cms.read.search
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Hashable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -85,6 +86,12 @@ def key_for(
     return (database, source, tuple(conditions), plain, None if parents is None else tuple(parents))
 
 
+#: Reads of the next publication in flight, by service caches, database, content version and
+#: request time (so only one request's own reads share one).
+_Flight = tuple[int, str | None, int, datetime]
+_reading: dict[_Flight, asyncio.Future[datetime | None]] = {}
+
+
 async def _next_publication(version: int, now: datetime) -> datetime | None:
     current = caches.current()
     if current is None:
@@ -96,11 +103,24 @@ async def _next_publication(version: int, now: datetime) -> datetime | None:
         taken, until = known
         if taken <= now and (until is None or now < until):
             return until
-    until = await next_publication(now)
+    # A search's count and ranking ask at once (cms.graphql.resolvers.search_): one read.
+    flight: _Flight = (id(current), *key, now)
+    reading = _reading.get(flight)
+    if reading is None or reading.get_loop() is not asyncio.get_running_loop():
+        reading = _reading[flight] = asyncio.ensure_future(next_publication(now))
+        reading.add_done_callback(lambda done: _read(flight, done))
+    until = await asyncio.shield(reading)
     if len(known_until) > 64:
         known_until.clear()
     known_until[key] = (now, until)
     return until
+
+
+def _read(flight: _Flight, done: asyncio.Future[datetime | None]) -> None:
+    if _reading.get(flight) is done:
+        del _reading[flight]
+    if not done.cancelled():
+        done.exception()  # raised to those who wait; no warning if none is left to
 
 
 def forget() -> None:

@@ -3,16 +3,20 @@
 The user's text is words, never engine syntax: it is split into word tokens, so quotes, ``-``,
 ``:``, ``*``, ``NEAR`` and ``AND`` are searched as plain text (or dropped when they are
 punctuation). All words must match; English stems match ("visits" finds "visit") and accents
-do not matter.
+do not matter. Best first by the weighted sum over the words of how well each one matches
+(where and how often it occurs): how close the words are to one another does not count.
 
 SQLite: an FTS5 table (each word a quoted FTS5 string); FTS5's bm25 is lower-is-better, so
-``score`` is its negation. PostgreSQL: a weighted ``tsvector`` column queried with
-``plainto_tsquery`` (which takes plain words only), ranked with ``ts_rank``, snippets from
-``ts_headline``. Title matches outweigh summary matches, which outweigh body matches, on both.
+``score`` is its negation. PostgreSQL: a weighted ``tsvector`` column matched with
+``plainto_tsquery`` (which takes plain words only, all of which must match), ranked with
+``ts_rank`` over the same words joined by OR (which scores each word apart and averages: see
+:data:`_HEAD_FIRST`), snippets from ``ts_headline``. Title matches outweigh summary matches,
+which outweigh body matches, on both.
 
 A common word matches most articles, so a ranking first scores a bounded set of matches that
 are provably the best (:func:`_ranked`), and scores every match only when too few of those may
-be shown; the hits, their scores and their order are the same either way.
+be shown (or, on PostgreSQL, they do not score high enough to prove it); the hits, their scores
+and their order are the same either way.
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ _ANGLES = "\ue002\ue003"
 
 #: How well an article matches (higher is better).
 _SCORE = {
-    "postgres": "ts_rank(a.search_vector, q.query)",
+    "postgres": "ts_rank(a.search_vector, q.ranking)",
     "sqlite": f"-bm25(article_fts, {', '.join(str(w) for w in WEIGHTS)})",
 }
 #: A hit's id and score, best first (``score`` is what the ranking orders by).
@@ -209,6 +213,9 @@ class _Statements:
     best: str | None = None
     best_arguments: list[Any | None] = field(default_factory=list)
     covers_all: bool = False
+    #: Set when only the bounded set's hits scoring at least this are known to outrank every
+    #: match outside it.
+    floor: float | None = None
 
 
 #: PostgreSQL: the query behind OFFSET 0. Seeing the words, the planner knows a common word
@@ -216,19 +223,39 @@ class _Statements:
 #: (1.2 s at 100,000); not seeing them, it goes through the GIN index and reads only matches,
 #: and a count reads no vector at all (the index answers plain words without a recheck).
 _TSQUERY = "(SELECT plainto_tsquery('cms_search', ?) AS query OFFSET 0) AS q"
+#: PostgreSQL: the same words' lexemes joined by OR, for ranking (``ranking``; ``query``, all
+#: words, still decides what matches). The lexemes are those plainto_tsquery finds (both parse
+#: the text with the same configuration), each quoted as tsquery input requires (quotes and
+#: backslashes doubled), so no text is ever read as tsquery syntax; NULL when there are none
+#: (then nothing matches either).
+_OR_LEXEMES = (
+    "(SELECT string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || '''',"
+    " ' | ')::tsquery FROM unnest(tsvector_to_array(to_tsvector('cms_search', ?))) AS lexeme)"
+)
+_RANKING_TSQUERY = (
+    f"(SELECT plainto_tsquery('cms_search', ?) AS query, {_OR_LEXEMES} AS ranking OFFSET 0) AS q"
+)
 
 
-#: PostgreSQL, one-word searches: why the matches in a title or a summary come first.
-#: ``ts_rank`` of a one-lexeme query is ``sum(w[j] / (j + 1)**2) / 1.6449`` over the word's
-#: positions j in the article, except that the heaviest one (the first of them) counts whole
-#: (PostgreSQL's tsrank.c, calc_rank_or). The weights are 1.0 (title, A), 0.4 (summary, B) and
-#: 0.2 (body, C), and search_vector lists the title's positions first, then the summary's, then
-#: the body's (tsvector concatenation shifts the right side's positions past the left's), so
-#: the first position is the heaviest. A match in the title or the summary therefore scores at
-#: least 0.4 / 1.6449 = 0.243; a match in the body only scores at most
-#: 0.2 * (1 + 1/4 + 1/9 + ...) / 1.6449 = 0.2. So when the best title-or-summary matches hold
-#: enough hits that may be shown, they are the best hits of all, in the same order.
+#: PostgreSQL: why the matches with a word in a title or a summary come first.
+#: ``ts_rank`` of a query whose top operator is not AND (or a phrase), such as our OR of
+#: lexemes, is PostgreSQL's tsrank.c calc_rank_or: the average, over the query's distinct
+#: lexemes, of each one's ``(w[m] + sum(w[j] / (j + 1)**2) - w[m] / (m + 1)**2) / 1.6449``
+#: over its positions j (0, 1, ...) in the article, m being the first of its heaviest
+#: positions, which so counts whole (a lexeme the article lacks adds 0). The weights are 1.0
+#: (title, A), 0.4 (summary, B) and 0.2 (body, C), and search_vector lists the title's
+#: positions first, then the summary's, then the body's (tsvector concatenation shifts the
+#: right side's positions past the left's). So a lexeme in the title or the summary adds at
+#: least 0.4 / 1.6449 = 0.243, and a lexeme in the body only adds
+#: 0.2 * (1 + 1/4 + ... + 1/n**2) / 1.6449 < 0.2 (the first of its n <= 256 positions counts
+#: whole either way). An article with none of the words in its title or summary
+#: (``search_head``, GIN-indexed) therefore scores less than :data:`_OUTSIDE_HEAD` (0.2);
+#: when enough of the best matches with a word there may be shown and score at least that,
+#: they are the best hits of all, in the same order. One word in the title or summary always
+#: scores more; with several words, one word there may not (the average with the others).
 _HEAD_FIRST = "search_head"
+#: Every match with none of the words in its title or summary scores less than this.
+_OUTSIDE_HEAD = 0.2
 
 
 def _statements(
@@ -240,15 +267,22 @@ def _statements(
         where, params = _where(viewer, article_filter, "a.search_vector @@ q.query")
         shown, shown_params = _where(viewer, article_filter, "1 = 1")
         text = " ".join(words(query))
+        # One lexeme in the title or summary is in search_vector too: reading the GIN index of
+        # search_vector as well would cost a common word more than it saves. (One word may
+        # still be several lexemes, "e_mail" say: numnode tells.)
+        every_word = "a.search_vector @@ q.query"
+        if len(words(query)) == 1:
+            every_word = f"(numnode(q.query) = 1 OR {every_word})"
         return _Statements(
-            f"SELECT {ranked.sql} FROM article a, {_TSQUERY}"
+            f"SELECT {ranked.sql} FROM article a, {_RANKING_TSQUERY}"
             f" WHERE {where}{{gate}} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?",
-            [text, *params],
-            # One word (one lexeme): see _HEAD_FIRST.
-            f"SELECT a.id, {score} AS score, {shown} AS shown FROM article a, {_TSQUERY}"
-            f" WHERE a.{_HEAD_FIRST} @@ q.query AND numnode(q.query) = 1"
+            [text, text, *params],
+            # The matches with a word in the title or summary: see _HEAD_FIRST.
+            f"SELECT a.id, {score} AS score, {shown} AS shown FROM article a, {_RANKING_TSQUERY}"
+            f" WHERE a.{_HEAD_FIRST} @@ q.ranking AND {every_word}"
             f" ORDER BY {score} DESC, a.id DESC LIMIT ?",
-            [*shown_params, text, None],
+            [*shown_params, text, text, None],
+            floor=_OUTSIDE_HEAD,
         )
     where, params = _where(viewer, article_filter, "article_fts MATCH ?")
     shown, shown_params = _where(viewer, article_filter, "a.id = c.id")
@@ -312,10 +346,11 @@ async def _ranked(statements: _Statements, start: int, count: int) -> list[tuple
     """Hits ``start`` to ``start + count`` of the full ranking, in one statement.
 
     The bounded set gives exactly those when enough of it may be shown: its matches are the
-    best of all (the best matches on SQLite, one word's title or summary matches on
-    PostgreSQL), visibility and filters only remove matches, and it is ordered as the full
-    ranking is (score, then id), so its best shown ones are the best shown ones of all. Only
-    when too few are shown (and more matches may exist) does the same statement rank in full:
+    best of all (the best matches on SQLite; on PostgreSQL, the matches with a word in the
+    title or summary, of which those scoring at least the statements' ``floor`` outrank all
+    others), visibility and filters only remove matches, and it is ordered as the full ranking
+    is (score, then id), so its best shown ones are the best shown ones of all. Only when too
+    few are shown (and more matches may exist) does the same statement rank in full:
     its gate is a condition on the bounded set alone, which both databases test once, before
     reading any match."""
     needed = start + count
@@ -327,9 +362,13 @@ async def _ranked(statements: _Statements, start: int, count: int) -> list[tuple
         pk_at, score_at = _RANKED[dialect()].at("pk"), _RANKED[dialect()].at("score")
         return [(int(row[pk_at]), float(row[score_at])) for row in rows]
     limit = CANDIDATES_PER_HIT * needed + CANDIDATES_EXTRA
-    # Fewer than ``needed`` shown (and, on SQLite, the set as large as its LIMIT).
-    gate = " AND NOT EXISTS (SELECT 1 FROM best WHERE best.shown LIMIT 1 OFFSET ?)"
-    gate_params: list[Any] = [needed - 1]
+    # Fewer than ``needed`` shown (scoring at least the floor, on PostgreSQL), or, on SQLite,
+    # the set as large as its LIMIT. (The set is best first: its needed-th shown hit scores at
+    # least the floor exactly when ``needed`` shown ones do.)
+    floor = "" if statements.floor is None else " AND best.score >= ?"
+    gate = f" AND NOT EXISTS (SELECT 1 FROM best WHERE best.shown{floor} LIMIT 1 OFFSET ?)"
+    gate_params: list[Any] = [] if statements.floor is None else [statements.floor]
+    gate_params.append(needed - 1)
     if statements.covers_all:
         gate += " AND EXISTS (SELECT 1 FROM best LIMIT 1 OFFSET ?)"
         gate_params.append(limit - 1)
@@ -397,6 +436,11 @@ async def _hit_rows(
         )
     pk_at = selection.at("pk")
     return {int(row[pk_at]): row for row in rows}
+
+
+#: Whether a search's count gains by running alongside its ranking: on PostgreSQL each takes
+#: its own pooled connection; SQLite runs them on one connection, one after the other.
+COUNT_ALONGSIDE = {"postgres": True, "sqlite": False}
 
 
 async def count(viewer: Viewer, query: str, article_filter: ArticleFilter | None) -> int:

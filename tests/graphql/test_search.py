@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ import pytest
 
 from cms.fixtures.service import load_files
 from cms.generate import generate
+from cms.graphql import resolvers
+from cms.graphql.connections import Started
+from cms.read import search as searching
 from cms.read.pages import encode_cursor
 from tests.conftest import SEED_JSON, SEED_SLUG
 from tests.databases import DIALECT
@@ -533,13 +537,68 @@ async def test_a_search_costs_two_statements_whatever_the_page_size(
         assert not any("COUNT(" in statement for statement in sql.statements)
 
 
+@pytest.mark.parametrize(
+    ("selection", "variables", "counted"),
+    [
+        ("totalCount", {}, True),
+        ("...Total", {}, True),
+        ("... on SearchConnection { totalCount }", {}, True),
+        ("totalCount @include(if: $flag)", {"flag": True}, True),
+        ("totalCount @include(if: $flag)", {"flag": False}, False),
+        ("totalCount @skip(if: true)", {}, False),
+        ("... @skip(if: $flag) { totalCount }", {"flag": True}, False),
+        ("...Total @include(if: $flag)", {"flag": False}, False),
+        ("edges { node { slug } }", {}, False),
+    ],
+)
+async def test_a_search_counts_only_when_totalcount_is_selected(
+    seeded: GraphQLClient,
+    tmp_path: Path,
+    sql: SQLCounter,
+    monkeypatch: pytest.MonkeyPatch,
+    selection: str,
+    variables: dict[str, Any],
+    counted: bool,
+) -> None:
+    """The count may start alongside the ranking (cms.graphql.connections.selects): only when
+    the response will show it, however the selection asks for it, and it is the same count."""
+    await load_files([write_fixture(tmp_path, generate(60, 3, datetime(2025, 1, 1, tzinfo=UTC)))])
+    declared = "($flag: Boolean!)" if "$flag" in selection else ""
+    document = (
+        f'query Q{declared} {{ search(query: "officials said", first: 3) {{ {selection}'
+        " pageInfo { hasNextPage } } }"
+        " fragment Total on SearchConnection { totalCount }"
+    )
+    if "...Total" not in selection:
+        document = document.replace(" fragment Total on SearchConnection { totalCount }", "")
+    started: list[Started] = []
+
+    class Recorded(Started):
+        def __init__(self, count: Awaitable[int]) -> None:
+            super().__init__(count)
+            started.append(self)
+
+    monkeypatch.setattr(resolvers, "Started", Recorded)
+    sql.statements.clear()
+    data = await seeded.data(document, variables)
+    assert any("COUNT(" in statement for statement in sql.statements) == counted
+    # The ranking and the count, at once or not, read the next publication time once.
+    assert sum("MIN(published_at)" in statement for statement in sql.statements) == 1
+    # Started with the ranking where that gains (PostgreSQL), else run when totalCount asks.
+    assert len(started) == (counted and searching.COUNT_ALONGSIDE[DIALECT])
+    assert ("totalCount" in data["search"]) == counted
+    if counted:
+        assert (
+            data["search"]["totalCount"] == (await search(seeded, "officials said"))["totalCount"]
+        )
+
+
 async def test_pages_past_the_kept_ranking_follow_on_exactly(
     seeded: GraphQLClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The best hits of a search are kept (cms.read.search.RANKS_KEPT); pages past them are
     ranked anew, and paging through both gives every hit once, in one order."""
     from cms.read import counts
-    from cms.read import search as searching
 
     document = generate(60, 4, datetime(2025, 1, 1, tzinfo=UTC))
     await load_files([write_fixture(tmp_path, document)])
@@ -567,7 +626,6 @@ async def test_a_kept_ranking_never_shows_what_became_hidden(
     """A request may use a ranking kept under the version it read when it started while a
     write lands: the page is read with the visibility check again, so an article unpublished
     meanwhile is left out, and the other hits keep their cursors (positions in the ranking)."""
-    from cms.read import search as searching
 
     await load(
         tmp_path,

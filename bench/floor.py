@@ -66,6 +66,8 @@ SEARCH_ORDERING = "search"
 MAX_QUERY_WORDS = 32
 SNIPPET_TOKENS = 24
 WEIGHTS = "10.0, 5.0, 1.0"
+#: cms's head tier (a word in the title or summary) ranks by those two alone.
+HEAD_WEIGHTS = "10.0, 5.0, 0.0"
 #: The largest hit index a search cursor may hold.
 MAX_SEARCH_INDEX = 2**53
 #: Milliseconds a statement waits for a writer's lock (cms's default busy timeout).
@@ -210,6 +212,12 @@ def _words(query: str) -> list[str]:
 def _match_expression(words: list[str]) -> str:
     """FTS5's MATCH text: every word a quoted string (so none is read as FTS5 syntax)."""
     return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def _score(tier: int, relevance: float) -> float:
+    """A hit's score as cms shows it: its tier's range (1 to 2, or 0 to 1), and its relevance
+    within it."""
+    return tier + relevance / (1.0 + relevance)
 
 
 def _headline_options(opening: str, closing: str) -> str:
@@ -602,15 +610,37 @@ class SQLiteFloor(Floor):
         self, words: list[str], first: int, start: int, markers: tuple[str, str]
     ) -> tuple[list[Row], int]:
         match = _match_expression(words)
+        heads = " OR ".join(_match_expression([word]) for word in words)
         now = self.now()
         source = "article_fts CROSS JOIN article a ON a.id = article_fts.rowid"
         where = "article_fts MATCH ? AND a.status = 'PUBLISHED' AND a.published_at <= ?"
-        rows = await self.fetch(
-            f"SELECT a.slug, a.title, a.published_at, -bm25(article_fts, {WEIGHTS}) AS score,"
-            f" snippet(article_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM {source}"
-            f" WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?",
-            [*markers, match, now, first + 1, start],
+        # cms's two tiers: a word in the title or summary (ranked by those alone), then the
+        # rest; then each hit's row and snippet.
+        found = await self.fetch(
+            "SELECT a.slug, a.title, a.published_at, r.tier, r.relevance,"
+            f" snippet(article_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) FROM ("
+            f"SELECT a.id AS pk, 1 AS tier, -bm25(article_fts, {HEAD_WEIGHTS}) AS relevance"
+            f" FROM {source} WHERE {where} UNION ALL"
+            f" SELECT a.id, 0, -bm25(article_fts, {WEIGHTS}) FROM {source} WHERE {where}"
+            " ORDER BY tier DESC, relevance DESC, pk DESC LIMIT ? OFFSET ?) AS r"
+            " CROSS JOIN article_fts ON article_fts.rowid = r.pk CROSS JOIN article a"
+            " ON a.id = r.pk WHERE article_fts MATCH ?"
+            " ORDER BY r.tier DESC, r.relevance DESC, r.pk DESC",
+            [
+                *markers,
+                f"({match}) AND {{title summary}}: ({heads})",
+                now,
+                f"({match}) NOT {{title summary}}: ({heads})",
+                now,
+                first + 1,
+                start,
+                match,
+            ],
         )
+        rows: list[Row] = [
+            (slug, title, published_at, _score(tier, relevance), snippet)
+            for slug, title, published_at, tier, relevance, snippet in found
+        ]
         count = await self.fetch(f"SELECT COUNT(*) FROM {source} WHERE {where}", [match, now])
         return rows, count[0][0]
 
@@ -647,26 +677,44 @@ class PostgresFloor(Floor):
     async def search_hits(
         self, words: list[str], first: int, start: int, markers: tuple[str, str]
     ) -> tuple[list[Row], int]:
-        # cms's statements: rank the visible matches and take the page by id alone, then read
-        # those rows and make a headline for each (ts_headline is the costly part).
+        # cms's statements: rank the visible matches in cms's two tiers and take the page by id
+        # alone, then read those rows and make a headline for each (ts_headline is the costly
+        # part).
         terms = " ".join(words)
         now = self.now()
-        where = "a.search_vector @@ q.query AND a.status = 'PUBLISHED' AND a.published_at <= ?"
-        rows = await self.fetch(
-            "SELECT a.slug, a.title, a.published_at, ranked.score,"
+        visible = "a.status = 'PUBLISHED' AND a.published_at <= ?"
+        tsquery = f"(SELECT plainto_tsquery('cms_search', ?) AS query, {OR_WORDS} AS ranking) AS q"
+        found = await self.fetch(
+            "SELECT a.slug, a.title, a.published_at, ranked.tier, ranked.relevance,"
             " ts_headline('cms_search', translate(concat_ws(' … ', a.title, a.summary,"
             " a.body_text), '<>', ?), q.query, ?)"
-            " FROM (SELECT a.id, ts_rank(a.search_vector, q.ranking) AS score"
-            f" FROM article a, (SELECT plainto_tsquery('cms_search', ?) AS query, {OR_WORDS}"
-            f" AS ranking) AS q WHERE {where} ORDER BY score DESC, a.id DESC LIMIT ? OFFSET ?)"
-            " AS ranked JOIN article a ON a.id = ranked.id"
+            " FROM (SELECT a.id AS pk, 1 AS tier,"
+            " ts_rank(a.search_head, q.ranking)::float8 AS relevance"
+            f" FROM article_search a, {tsquery}"
+            f" WHERE a.search_head @@ q.ranking AND a.search_vector @@ q.query AND {visible}"
+            " UNION ALL SELECT a.id, 0, ts_rank(a.search_vector, q.ranking)::float8"
+            f" FROM article_search a, {tsquery} WHERE a.search_vector @@ q.query"
+            f" AND NOT a.search_head @@ q.ranking AND {visible}"
+            " ORDER BY tier DESC, relevance DESC, pk DESC LIMIT ? OFFSET ?)"
+            " AS ranked JOIN article a ON a.id = ranked.pk"
             " CROSS JOIN plainto_tsquery('cms_search', ?) AS q(query)"
-            " ORDER BY ranked.score DESC, a.id DESC",
-            [ANGLES, _headline_options(*markers), terms, terms, now, first + 1, start, terms],
+            " ORDER BY ranked.tier DESC, ranked.relevance DESC, ranked.pk DESC",
+            [
+                ANGLES,
+                _headline_options(*markers),
+                *[terms, terms, now] * 2,
+                first + 1,
+                start,
+                terms,
+            ],
         )
+        rows: list[Row] = [
+            (slug, title, published_at, _score(tier, relevance), snippet)
+            for slug, title, published_at, tier, relevance, snippet in found
+        ]
         count = await self.fetch(
-            "SELECT COUNT(*) FROM article a, plainto_tsquery('cms_search', ?) AS q(query)"
-            f" WHERE {where}",
+            "SELECT COUNT(*) FROM article_search a, plainto_tsquery('cms_search', ?) AS q(query)"
+            f" WHERE a.search_vector @@ q.query AND {visible}",
             [terms, now],
         )
         return rows, count[0][0]

@@ -4,7 +4,7 @@
 of every visible row). A count only changes when content changes (a new version) or when a
 scheduled article comes due, so it is kept until either happens. The request time in the
 visibility condition is left out of the key for that reason. :class:`Kept` keeps other
-results of whole-table work the same way (search rankings, :mod:`cms.read.search`).
+results of whole-table work the same way (search rankings, :mod:`cms.read.relevance`).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from cms.fixtures.service import load_files
 from cms.generate import generate
 from cms.graphql import resolvers
 from cms.graphql.connections import Started
+from cms.read import relevance
 from cms.read import search as searching
 from cms.read.pages import encode_cursor
 from tests.conftest import SEED_JSON, SEED_SLUG
@@ -596,7 +597,7 @@ async def test_a_search_counts_only_when_totalcount_is_selected(
 async def test_pages_past_the_kept_ranking_follow_on_exactly(
     seeded: GraphQLClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The best hits of a search are kept (cms.read.search.RANKS_KEPT); pages past them are
+    """The best hits of a search are kept (cms.read.relevance.RANKS_KEPT); pages past them are
     ranked anew, and paging through both gives every hit once, in one order."""
     from cms.read import counts
 
@@ -616,7 +617,7 @@ async def test_pages_past_the_kept_ranking_follow_on_exactly(
     everything = await walk()
     assert len(everything) > 20 and len({slug for slug, _ in everything}) == len(everything)
     counts.forget()
-    monkeypatch.setattr(searching, "RANKS_KEPT", 10)
+    monkeypatch.setattr(relevance, "RANKS_KEPT", 10)
     assert await walk() == everything
 
 
@@ -636,7 +637,7 @@ async def test_a_kept_ranking_never_shows_what_became_hidden(
     before = await search(client, "harbour")
     assert len(before["edges"]) == 3
     ranked = [edge["node"]["slug"] for edge in before["edges"]]
-    lookup = searching._rankings.lookup
+    lookup = relevance._rankings.lookup
     stale: list[Any] = []
 
     async def as_before(key: Any, now: Any) -> Any:
@@ -646,7 +647,7 @@ async def test_a_kept_ranking_never_shows_what_became_hidden(
         return stale[0]  # what was kept before the write, as a racing request would see it
 
     await search(client, "harbour")  # kept now
-    monkeypatch.setattr(searching._rankings, "lookup", as_before)
+    monkeypatch.setattr(relevance._rankings, "lookup", as_before)
     await search(client, "harbour")
     hidden = ranked[1]
     await load(tmp_path, article(hidden, "harbour news", title="Gone", status="DRAFT"))

@@ -1,6 +1,7 @@
-"""A search ranks a bounded set of matches first (cms.read.search._ranked): the hits, their
-scores and their order must be those of ranking every match, whether the bounded set was enough
-or the full ranking ran, for every viewer and filter."""
+"""A search ranks in two tiers (cms.read.relevance): matches with a word in the title or
+summary, then the others. One statement ranks the first tier and the second only when the
+first is short: the hits, their scores and their order must be those of ranking every match
+of both tiers, for every viewer, filter and window."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from cms.fixtures.service import load_files
 from cms.generate import generate
 from cms.models import ArticleStatus
+from cms.read import relevance, search_terms
 from cms.read import search as searching
 from cms.read.articles import ArticleFilter
 from cms.read.sql import fetch
@@ -25,10 +27,8 @@ NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 #: A word common in titles and summaries ("said", "officials": one lexeme each), two words,
 #: a word that is only in some bodies, one that is nowhere, and "oil": in many summaries. Then
-#: several words, whose matches with a word in a title or summary may score less than a
-#: body-only match could (cms.read.search._OUTSIDE_HEAD: on PostgreSQL, "climate talks" falls
-#: back to the full ranking for that reason), one word twice, a word the parser splits in two,
-#: and words with no match together.
+#: several words, one word twice, a word the parser splits in two, and words with no match
+#: together.
 PHRASES = [
     "said",
     "officials",
@@ -63,46 +63,48 @@ async def generated(client: GraphQLClient, tmp_path: Path) -> GraphQLClient:
     return client
 
 
+async def every_match(
+    viewer: Viewer, query: str, article_filter: ArticleFilter | None
+) -> list[tuple[int, int, float]]:
+    """Every visible match as (tier, id, relevance), ranked: both tiers read whole."""
+    made = relevance.tiers(viewer, query, article_filter)
+    found: list[tuple[int, int, float]] = []
+    for tier, statement in made.items():
+        rows = await fetch(statement.sql, statement.arguments, quick=False)
+        found += [(tier, int(pk), float(value)) for pk, value in rows]
+    return sorted(found, key=lambda hit: (-hit[0], -hit[2], -hit[1]))
+
+
 async def full_ranking(
     viewer: Viewer, query: str, article_filter: ArticleFilter | None, start: int, count: int
 ) -> Ranked:
-    """Every visible match ranked, as the search ranked before it had a bounded set."""
-    match = searching.match_expression(query)
-    assert match is not None
-    statements = searching._statements(viewer, query, match, article_filter)
-    rows = await fetch(
-        statements.full.replace("{gate}", ""), [*statements.arguments, count, start], quick=False
-    )
-    return [(int(row[0]), float(row[1])) for row in rows]
+    ranked = await every_match(viewer, query, article_filter)
+    return [(pk, relevance.score(tier, value)) for tier, pk, value in ranked[start : start + count]]
 
 
 def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records, for each ranking statement, whether the bounded set was enough ("bounded"),
-    the full ranking ran ("full") or there was no bounded set ("plain")."""
+    """Records, for each ranking statement, whether the head tier was enough ("head") or the
+    body tier's rows were read too ("body")."""
     paths: list[str] = []
 
     async def recording(sql: str, params: Any = (), **options: Any) -> Any:
         rows = await fetch(sql, params, **options)
-        if sql.startswith("WITH best AS"):
-            paths.append("full" if any(row[0] == 1 for row in rows) else "bounded")
-        else:
-            paths.append("plain")
+        assert sql.startswith("WITH head AS")
+        paths.append("body" if any(row[0] == relevance.BODY for row in rows) else "head")
         return rows
 
-    monkeypatch.setattr(searching, "fetch", recording)
+    monkeypatch.setattr(relevance, "fetch", recording)
     return paths
 
 
 async def ranking(
     viewer: Viewer, query: str, article_filter: ArticleFilter | None, start: int, count: int
 ) -> Ranked:
-    match = searching.match_expression(query)
-    assert match is not None
-    return await searching._ranking(viewer, query, match, article_filter, start, count)
+    return await relevance.ranked(relevance.tiers(viewer, query, article_filter), start, count)
 
 
 @pytest.mark.parametrize("query", PHRASES)
-async def test_the_bounded_ranking_is_the_full_ranking(
+async def test_the_ranking_is_both_tiers_ranked_in_full(
     generated: GraphQLClient, monkeypatch: pytest.MonkeyPatch, query: str
 ) -> None:
     paths = spy(monkeypatch)
@@ -115,94 +117,51 @@ async def test_the_bounded_ranking_is_the_full_ranking(
     assert paths, "no ranking statement ran"
 
 
-async def test_a_floor_no_hit_reaches_ranks_in_full(
+async def test_both_paths_are_taken_and_agree(
     generated: GraphQLClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """PostgreSQL proves the bounded set enough only when its needed-th shown hit scores at
-    least what any match outside it could: when none does, the full ranking answers."""
-    monkeypatch.setattr(searching, "_OUTSIDE_HEAD", 2.0)
-    paths = spy(monkeypatch)
-    for query in ("said", "government said", "said next year people"):
-        for start, count in WINDOWS[:3]:
-            expected = await full_ranking(Viewer(NOW), query, None, start, count)
-            assert await ranking(Viewer(NOW), query, None, start, count) == expected
-    assert set(paths) == ({"full"} if DIALECT == "postgres" else {"bounded"}), paths
-
-
-@pytest.mark.parametrize("extra", [0, 3, 50])
-async def test_both_paths_are_taken_and_agree(
-    generated: GraphQLClient, monkeypatch: pytest.MonkeyPatch, extra: int
-) -> None:
-    """With a small bounded set, some searches are answered by it and some fall back to the
-    full ranking in the same statement; both give the full ranking's hits."""
-    monkeypatch.setattr(searching, "CANDIDATES_EXTRA", extra)
+    """Small windows of common words are answered by the head tier alone; windows reaching
+    past it read the body tier too: both give the full ranking's hits."""
     paths = spy(monkeypatch)
     for query in ("said", "officials", "oil", "government said"):
-        for viewer in VIEWERS:
-            for article_filter in FILTERS:
-                for start, count in WINDOWS[:3]:
-                    expected = await full_ranking(viewer, query, article_filter, start, count)
-                    found = await ranking(viewer, query, article_filter, start, count)
-                    assert found == expected, (query, viewer, article_filter, start, count)
-    assert "bounded" in paths and "full" in paths, paths
+        head = [hit for hit in await every_match(Viewer(NOW), query, None) if hit[0] == 1]
+        for start, count in [(0, 5), (len(head) - 2, 4), (len(head), 3), (0, len(head) + 7)]:
+            expected = await full_ranking(Viewer(NOW), query, None, start, count)
+            assert await ranking(Viewer(NOW), query, None, start, count) == expected
+    assert "head" in paths and "body" in paths, paths
 
 
-async def test_deep_pages_rank_in_full(
-    generated: GraphQLClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(searching, "CANDIDATES_MAX_NEEDED", 5)
-    paths = spy(monkeypatch)
-    expected = await full_ranking(Viewer(NOW), "said", None, 3, 10)
-    assert await ranking(Viewer(NOW), "said", None, 3, 10) == expected
-    assert paths == ["plain"]
-
-
-@pytest.mark.parametrize(
-    "query",
-    ["said", "officials", "oil", "minister", "logistics", *PHRASES[2:4], *PHRASES[7:11]],
-)
-async def test_what_the_bounded_set_rests_on_holds(generated: GraphQLClient, query: str) -> None:
-    """PostgreSQL: see :func:`title_or_summary_matches_outrank_body_only_matches`. SQLite: the
-    bounded set ranks from the search index alone, so FTS5's bm25 there must be the score the
-    full ranking (joined to the articles) gives every match."""
-    if DIALECT == "postgres":
-        await title_or_summary_matches_outrank_body_only_matches(query)
-        return
-    match = searching.match_expression(query)
-    alone = await fetch(
-        f"SELECT rowid, {searching._SCORE['sqlite']} FROM article_fts WHERE article_fts MATCH ?",
-        [match],
-        quick=False,
-    )
+@pytest.mark.parametrize("query", ["said", "officials", "oil", "minister", *PHRASES[2:4]])
+async def test_the_tiers_split_the_matches(generated: GraphQLClient, query: str) -> None:
+    """Every match is in exactly one tier; head matches score in (1, 2), body ones in (0, 1);
+    a head match has one of the words in its title or summary, a body match none."""
     preview = Viewer(NOW, preview=True)
-    joined = await full_ranking(preview, query, None, 0, 1_000_000)
-    assert joined or query == "minister_said"  # one word (\w takes "_"), found nowhere
-    assert {int(pk): float(score) for pk, score in alone} == dict(joined)
-
-
-async def title_or_summary_matches_outrank_body_only_matches(query: str) -> None:
-    """The bound the bounded set rests on (cms.read.search._HEAD_FIRST), on data: each word
-    in a title or summary adds at least 0.4 / 1.64493 to the average over the words, each
-    other one less than 0.2, so a match with none of its words there scores less than 0.2."""
-    rows = await fetch(
-        "SELECT a.search_head @@ q.ranking, ts_rank(a.search_vector, q.ranking), array("
-        " SELECT ts_rank(a.search_vector, lexeme::tsquery) FROM"
-        " unnest(tsvector_to_array(to_tsvector('cms_search', ?))) AS w(lexeme)"
-        " WHERE a.search_head @@ lexeme::tsquery),"
-        " cardinality(tsvector_to_array(to_tsvector('cms_search', ?)))"
-        f" FROM article a, {searching._RANKING_TSQUERY}"
-        " WHERE a.search_vector @@ q.query",
-        [query, query, query, query],
-        quick=False,
-    )
-    assert rows
-    for in_head, score, head_words, lexemes in rows:
-        assert in_head == bool(head_words)
-        assert all(word >= 0.4 / 1.64493406685 - 1e-6 for word in head_words), head_words
-        if in_head:
-            assert score >= sum(head_words) / lexemes - 1e-6, (score, head_words)
-        else:
-            assert score < 0.2, score
+    ranked = await every_match(preview, query, None)
+    ids = [pk for _, pk, _ in ranked]
+    assert len(ids) == len(set(ids)) == await searching.count(preview, query, None)
+    tiers = {pk: tier for tier, pk, _ in ranked}
+    assert set(tiers.values()) == {0, 1}, query  # both tiers are tried by these phrases
+    for tier, _, value in ranked:
+        assert tier < relevance.score(tier, value) < tier + 1 and value > 0
+    words = search_terms.words(query)
+    if DIALECT == "postgres":
+        rows = await fetch(
+            "SELECT a.id, a.search_head @@ q.ranking FROM article_search a,"
+            f" {search_terms.RANKING_TSQUERY}",
+            [query, query],
+            quick=False,
+        )
+        in_head = {int(pk) for pk, found in rows if found}
+    else:
+        in_head = set()
+        for word in words:  # each word alone, in the title or summary
+            rows = await fetch(
+                "SELECT rowid FROM article_fts WHERE article_fts MATCH ?",
+                ['{title summary}: "' + word + '"'],
+                quick=False,
+            )
+            in_head |= {int(pk) for (pk,) in rows}
+    assert {pk for pk, tier in tiers.items() if tier == 1} == in_head & set(tiers)
 
 
 async def test_the_ranking_query_reads_words_never_syntax(generated: GraphQLClient) -> None:
@@ -211,7 +170,7 @@ async def test_the_ranking_query_reads_words_never_syntax(generated: GraphQLClie
     if DIALECT == "postgres":
         await ranking_query_is_the_words_joined_by_or()
         return
-    match = searching.match_expression('it\'s "back\\slash" a OR b NEAR(c d) e:* -f AND')
+    match = search_terms.match_expression('it\'s "back\\slash" a OR b NEAR(c d) e:* -f AND')
     assert match == ('"it" "s" "back" "slash" "a" "OR" "b" "NEAR" "c" "d" "e" "f" "AND"')
     # FTS5 takes it (an operator read as syntax would fail or change the statement's meaning).
     await fetch("SELECT count(*) FROM article_fts WHERE article_fts MATCH ?", [match])
@@ -222,13 +181,13 @@ async def ranking_query_is_the_words_joined_by_or() -> None:
     backslashes, spaces and operators in a lexeme are never read as tsquery syntax."""
     text = "The officials' e_mail, said"
     ((ranking_text, matching),) = await fetch(
-        f"SELECT q.ranking::text, querytree(q.query) FROM {searching._RANKING_TSQUERY}",
+        f"SELECT q.ranking::text, querytree(q.query) FROM {search_terms.RANKING_TSQUERY}",
         [text, text],
         quick=False,
     )
     assert sorted(ranking_text.split(" | ")) == sorted(set(matching.split(" & ")))
     lexemes = ["it's", "back\\slash", "a | b", "c&d", "e:*", "x'|'y", "f''"]
-    joined = searching._OR_LEXEMES.replace(
+    joined = search_terms.OR_LEXEMES.replace(
         "tsvector_to_array(to_tsvector('cms_search', ?))", "CAST(? AS text[])"
     )
     ((nodes, each, other),) = await fetch(

@@ -207,3 +207,44 @@ async def test_lists_that_may_pass_over_many_rows_are_not_quick(
         response = await http.post("/graphql", json={"query": query})
         assert "errors" not in response.json(), response.text
         assert any("FROM article a WHERE" in sql for sql in read) is quick, (given, read)
+
+
+SEARCH = '{ search(query: "Boluarte") { totalCount edges { node { slug } } } }'
+
+
+async def test_a_search_counts_on_the_aside_connection_while_it_ranks(
+    http: httpx.AsyncClient,
+) -> None:
+    """The count runs in the aside connection's own thread, the ranking through Tortoise's,
+    at the same time; the aside connection is read-only and sees what is committed."""
+    client = _client()
+    original = client._run_aside
+    threads: list[str] = []
+
+    def watched(sql: str, params: list[Any]) -> Any:
+        threads.append(threading.current_thread().name)
+        return original(sql, params)
+
+    client._run_aside = watched  # type: ignore[method-assign]
+    response = await http.post("/graphql", json={"query": SEARCH})
+    assert response.json()["data"]["search"]["totalCount"] == 1
+    assert threads and all(name.startswith("cms-sqlite-aside") for name in threads)
+    await Article.filter(slug=SEED_SLUG).update(title="Boluarte again")
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        await client.read_aside("UPDATE article SET title = 'x'", [])
+    assert await client.read_aside("SELECT title FROM article", []) == [("Boluarte again",)]
+
+
+async def test_the_aside_connection_steps_aside_when_it_cannot_help(
+    http: httpx.AsyncClient,
+) -> None:
+    client = _client()
+    client._aside = _Busy()  # type: ignore[assignment]
+    assert await client.read_aside("SELECT 1", []) is None
+    client._aside = None  # opened again on the next read
+    response = await http.post("/graphql", json={"query": SEARCH})
+    assert response.json()["data"]["search"]["totalCount"] == 1
+    async with db.database(Settings(database_url="sqlite://:memory:")):
+        client = _client()
+        await client.execute_query("SELECT 1")
+        assert await client.read_aside("SELECT 1", []) is None

@@ -161,6 +161,12 @@ async def ranked(made: dict[int, Tier], start: int, count: int) -> list[tuple[in
     rows = await fetch(
         sql, [*head.arguments, needed, *body.arguments, needed - 1, needed], quick=False
     )
+    hits = [(int(tier), int(pk), float(value)) for tier, pk, value in rows]
     # Rows of a union come unordered: the tier, then relevance, then id, all descending.
-    rows = sorted(rows, key=lambda row: (-row[0], -row[2], -row[1]))
-    return [(int(pk), score(tier, float(relevance))) for tier, pk, relevance in rows[start:needed]]
+    hits.sort(key=_order)
+    return [(pk, score(tier, value)) for tier, pk, value in hits[start:needed]]
+
+
+def _order(hit: tuple[int, int, float]) -> tuple[int, float, int]:
+    tier, pk, value = hit
+    return -tier, -value, -pk

@@ -171,8 +171,8 @@ async def _hit_rows(
 
 
 #: Whether a search's count gains by running alongside its ranking: on PostgreSQL each takes
-#: its own pooled connection; SQLite runs them on one connection, one after the other.
-COUNT_ALONGSIDE = {"postgres": True, "sqlite": False}
+#: its own pooled connection; on SQLite the count takes the aside connection (its own thread).
+COUNT_ALONGSIDE = {"postgres": True, "sqlite": True}
 
 
 async def count(viewer: Viewer, query: str, article_filter: ArticleFilter | None) -> int:
@@ -194,10 +194,10 @@ async def count(viewer: Viewer, query: str, article_filter: ArticleFilter | None
         arguments = [match, *params]
     key = counts.key_for("search", [sql], arguments, viewer.now, None)
     if key is None:
-        return int(await fetch_value(sql, arguments, quick=False))
+        return int(await fetch_value(sql, arguments, quick=False, aside=True))
     stamp, kept = await counts.lookup(key, viewer.now)
     if kept is not None:
         return kept[None]
-    total = int(await fetch_value(sql, arguments, quick=False))
+    total = int(await fetch_value(sql, arguments, quick=False, aside=True))
     counts.keep(key, stamp, {None: total})
     return total

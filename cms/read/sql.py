@@ -108,22 +108,32 @@ def _read_connection() -> Any:
 
 
 async def fetch(
-    sql: str, params: Sequence[Any] = (), *, quick: bool = True, primary: bool = False
+    sql: str,
+    params: Sequence[Any] = (),
+    *,
+    quick: bool = True,
+    primary: bool = False,
+    aside: bool = False,
 ) -> list[Row]:
     """Run one read statement; rows come back as sequences, in select-list order.
 
     A ``quick`` statement (a few rows through an index: not a search or a count) of a request
     that has not written runs on SQLite's reader connection, on this thread (see
-    :mod:`cms.sqlite_engine`); everything else through Tortoise. A ``primary`` read never goes
-    to a replica (the change log, read as it commits), and inside a transaction runs in it."""
+    :mod:`cms.sqlite_engine`); an ``aside`` one (a long read meant to run alongside another)
+    on SQLite's aside connection, in its own thread; everything else through Tortoise. A
+    ``primary`` read never goes to a replica (the change log, read as it commits), and inside
+    a transaction runs in it."""
     connection = connections.get("default") if primary else _read_connection()
     values = [_param(p) for p in params]
     if connection.capabilities.dialect == "postgres":
         sql = _numbered(sql)
-    elif quick and not primary and isinstance(connection, ImmediateSqliteClient):
+    elif (quick or aside) and not primary and isinstance(connection, ImmediateSqliteClient):
         reads = _reads.get()
         if reads is not None and not reads.wrote:
-            rows = connection.read(sql, values)
+            if quick:
+                rows = connection.read(sql, values)
+            else:
+                rows = await connection.read_aside(sql, values)
             if rows is not None:
                 return rows
     _, found = await connection.execute_query(sql, values)
@@ -131,11 +141,16 @@ async def fetch(
 
 
 async def fetch_value(
-    sql: str, params: Sequence[Any] = (), *, quick: bool = True, primary: bool = False
+    sql: str,
+    params: Sequence[Any] = (),
+    *,
+    quick: bool = True,
+    primary: bool = False,
+    aside: bool = False,
 ) -> Any:
     """The value of a statement that selects one expression (a count, a version): of its first
     row, None when it gives no row. More than one expression is an error, not a guess."""
-    rows = await fetch(sql, params, quick=quick, primary=primary)
+    rows = await fetch(sql, params, quick=quick, primary=primary, aside=aside)
     if not rows:
         return None
     (value,) = rows[0]

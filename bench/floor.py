@@ -220,6 +220,15 @@ def _score(tier: int, relevance: float) -> float:
     return tier + relevance / (1.0 + relevance)
 
 
+def _scored(found: list[Row]) -> list[Row]:
+    """Hits as (slug, title, published_at, score, raw snippet), from rows that hold the tier and
+    the relevance in the score's place."""
+    return [
+        (slug, title, published_at, _score(tier, relevance), snippet)
+        for slug, title, published_at, tier, relevance, snippet in found
+    ]
+
+
 def _headline_options(opening: str, closing: str) -> str:
     """PostgreSQL's ts_headline options, as cms writes them."""
     return (
@@ -637,10 +646,7 @@ class SQLiteFloor(Floor):
                 match,
             ],
         )
-        rows: list[Row] = [
-            (slug, title, published_at, _score(tier, relevance), snippet)
-            for slug, title, published_at, tier, relevance, snippet in found
-        ]
+        rows = _scored(found)
         count = await self.fetch(f"SELECT COUNT(*) FROM {source} WHERE {where}", [match, now])
         return rows, count[0][0]
 
@@ -708,10 +714,7 @@ class PostgresFloor(Floor):
                 terms,
             ],
         )
-        rows: list[Row] = [
-            (slug, title, published_at, _score(tier, relevance), snippet)
-            for slug, title, published_at, tier, relevance, snippet in found
-        ]
+        rows = _scored(found)
         count = await self.fetch(
             "SELECT COUNT(*) FROM article_search a, plainto_tsquery('cms_search', ?) AS q(query)"
             f" WHERE a.search_vector @@ q.query AND {visible}",

@@ -97,6 +97,21 @@ class _Transaction(SqliteTransactionContext):
 _statements = logging.getLogger("tortoise.db_client")
 
 
+def _rows_unless_busy(
+    connection: sqlite3.Connection, sql: str, params: Sequence[Any]
+) -> list[Sequence[Any]] | None:
+    """The statement's rows, logged as Tortoise logs its own; None when the database is busy or
+    locked (the caller then goes through Tortoise, which waits its turn)."""
+    if _statements.isEnabledFor(logging.DEBUG):
+        _statements.debug("%s: %s", sql, params)
+    try:
+        return connection.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return None
+        raise
+
+
 class ImmediateSqliteClient(SqliteClient):
     _reader: sqlite3.Connection | None = None
     _reader_thread: int | None = None
@@ -140,14 +155,7 @@ class ImmediateSqliteClient(SqliteClient):
             reader = self._open_reader()
             if reader is None:
                 return None
-        if _statements.isEnabledFor(logging.DEBUG):
-            _statements.debug("%s: %s", sql, params)
-        try:
-            return reader.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                return None  # never wait on the loop's thread
-            raise
+        return _rows_unless_busy(reader, sql, params)  # never wait on the loop's thread
 
     def _open_reader(self) -> sqlite3.Connection | None:
         if self._reader_refused or self._reader is not None or self._connection is None:
@@ -173,14 +181,7 @@ class ImmediateSqliteClient(SqliteClient):
             aside = self._aside = self._open_read_only(check_same_thread=False)
             if aside is None:
                 return None
-        if _statements.isEnabledFor(logging.DEBUG):
-            _statements.debug("%s: %s", sql, params)
-        try:
-            return aside.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                return None
-            raise
+        return _rows_unless_busy(aside, sql, params)
 
     def _open_read_only(self, check_same_thread: bool = True) -> sqlite3.Connection | None:
         """A read-only connection to the database in WAL mode, or None (refusing from then on
